@@ -1,0 +1,44 @@
+"""Shared fixtures: the kdumpkit binary under test and the lab's runs."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "lab"))
+
+import lab  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def kdumpkit_bin():
+    path = Path(os.environ.get("KDUMPKIT_BIN", REPO / "build" / "kdumpkit"))
+    assert path.exists(), f"{path}: build kdumpkit first (make)"
+    return path
+
+
+@pytest.fixture
+def kdumpkit(kdumpkit_bin):
+    """Run kdumpkit; returns the CompletedProcess (text)."""
+    def run(*args, **kw):
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        kw.setdefault("timeout", 600)
+        return subprocess.run([str(kdumpkit_bin), *map(str, args)], **kw)
+    return run
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Hand the counts to tests/run, which adds them up across suites."""
+    path = os.environ.get("KDUMPKIT_COUNTS")
+    if not path:
+        return
+    st = terminalreporter.stats
+    counts = {k: len([r for r in st.get(k, []) if getattr(r, "when", "call") in
+                      ("call", "setup")])
+              for k in ("passed", "failed", "skipped", "error")}
+    counts["failed"] += counts.pop("error")
+    Path(path).write_text(json.dumps(counts))
