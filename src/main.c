@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "base/error.h"
+#include "subcommands.h"
 
 struct subcommand {
 	const char *name;
@@ -22,8 +23,8 @@ static const struct subcommand subcommands[] = {
 	  "argument is a file)", NULL },
 	{ "triage", "triage [vmlinux] vmcore [--json]",
 	  "the cause of death, on one page", NULL },
-	{ "info", "info [--dmesg] [--json] vmcore",
-	  "format, compression, dump level, VMCOREINFO, release, build-id", NULL },
+	{ "info", "info [--json] [--vmcoreinfo] vmcore",
+	  "format, compression, dump level, VMCOREINFO, release, build-id", subcmd_info },
 	{ "makedump", "makedump [-c|-l|-p|-z] [-d N] [-E] [-F] [--num-threads N] IN OUT",
 	  "filter and compress a vmcore, like makedumpfile", NULL },
 	{ "load", "load [--kernel K] [--initrd I] [--append ARGS]",
@@ -79,6 +80,8 @@ static int run_help(int argc, char **argv)
 
 static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
 {
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return run_help(2, (char *[]){ "help", (char *)sc->name, NULL });
 	if (!sc->run)
 		return kdk_error_report(kdk_error(KDK_ERR_NOT_BUILT,
 			"'%s' is not built yet in kdumpkit %s (usage when it is: "

@@ -18,6 +18,8 @@ enum kdk_error_code {
 	KDK_ERR_USAGE,		/* bad flags or arguments */
 	KDK_ERR_NOT_BUILT,	/* the feature does not exist yet */
 	KDK_ERR_NOT_FOUND,	/* symbol, type, task, file ... */
+	KDK_ERR_NOT_PRESENT,	/* the data is not in the input: memory excluded
+				 * from a dump, a hole, a truncated file */
 };
 
 struct kdk_error {

@@ -1,0 +1,114 @@
+/* A kernel crash dump, as physical memory.
+ *
+ * dump_open() recognizes the format by its magic: ELF64 vmcores (/proc/vmcore
+ * copies, QEMU dump-guest-memory, makedumpfile -E), kdump-compressed dumps
+ * (makedumpfile -c/-l/-p/-z, QEMU -z/-l/-s), and either inside makedumpfile's
+ * flattened format. Reads of physical memory then work the same whatever
+ * the format, with errors that say why bytes are missing:
+ *
+ *   physical address 0x3f000000: not in the dump
+ *   physical address 0x1234000: excluded from the dump (dump level 31)
+ *   physical address 0x2000000: beyond the end of a truncated file (...)
+ *
+ * A dump is not thread-safe: one thread per struct dump.
+ */
+#ifndef KDK_DUMP_DUMP_H
+#define KDK_DUMP_DUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "dump/notes.h"
+#include "dump/page_cache.h"
+#include "dump/vmcoreinfo.h"
+
+struct dump;
+
+/* What the file says about itself. Fields a format lacks are 0, "" or -1. */
+struct dump_facts {
+	const char *format;		/* "ELF" or "kdump-compressed" */
+	int format_version;		/* kdump header version (1-6); 0 */
+	const char *container;		/* "flattened", or NULL */
+	uint64_t container_records;	/* data records in the flattened stream */
+	char compression[32];		/* "zlib", "lzo", ... or "none" */
+	int dump_level;			/* makedumpfile -d; -1 if unknown */
+	uint32_t page_size;
+	bool page_size_assumed;		/* neither the format nor VMCOREINFO said */
+	char machine[65];		/* "x86_64", "aarch64" ... */
+	char release[65];		/* kdump header: the kernel's uname -r */
+	char node[65];			/* kdump header: the host name */
+	int64_t timestamp;		/* kdump header: when it was written; 0 */
+	int nr_cpus;			/* kdump header; 0 */
+	uint64_t phys_base;		/* kdump sub-header (x86_64: the kernel's
+					   physical load offset); 0 */
+	bool incomplete;		/* the writer marked the dump incomplete */
+};
+
+/* Page counts, where the format has them. */
+struct dump_page_counts {
+	uint64_t max_pfn;	/* PFNs the dump describes: 0 .. max_pfn - 1 */
+	uint64_t in_memory;	/* pages of memory the dump knows exist */
+	uint64_t present;	/* pages whose data it holds */
+	uint64_t excluded;	/* pages of memory left out when it was written */
+	uint64_t zero;		/* present pages stored as the shared zero page */
+	uint64_t missing;	/* present pages whose data the file lacks */
+	bool has_zero;		/* the format marks zero pages (diskdump) */
+};
+
+/* A range of physical memory the dump describes: [start, end). */
+struct dump_range {
+	uint64_t start;
+	uint64_t end;
+};
+
+/* Open the dump at path. Errors say why, without the path. */
+struct kdk_error *dump_open(const char *path, struct dump **out);
+void dump_close(struct dump *d);
+
+/* Read len bytes of physical memory at paddr. */
+struct kdk_error *dump_read_phys(struct dump *d, uint64_t paddr, void *buf,
+				 size_t len);
+
+const struct dump_facts *dump_facts(const struct dump *d);
+
+/* Count pages; for kdump-compressed dumps this reads every page
+ * descriptor, and finds truncation that opening could not see (it is then
+ * added to the problems). */
+struct kdk_error *dump_count_pages(struct dump *d,
+				   struct dump_page_counts *counts);
+
+/* Memory ranges, sorted and merged. */
+const struct dump_range *dump_ranges(const struct dump *d, size_t *n);
+
+/* What is wrong with the file though it opened: truncation, an incomplete
+ * dump, a corrupt note area ... */
+size_t dump_problem_count(const struct dump *d);
+const char *dump_problem(const struct dump *d, size_t i);
+
+/* VMCOREINFO, from the ELF note or the kdump sub-header; NULL if the dump
+ * has none. */
+const struct vmcoreinfo *dump_vmcoreinfo(const struct dump *d);
+const char *dump_vmcoreinfo_get(const struct dump *d, const char *key);
+
+/* All ELF notes of the dump. */
+const struct dump_notes *dump_notes(const struct dump *d);
+
+/*
+ * CPU registers: one NT_PRSTATUS note per CPU that saved them, in note
+ * order, which is CPU order. The index is not always the CPU number: the
+ * kernel writes notes only for CPUs that were online and stopped at the
+ * crash. pr_pid is the PID of the task the CPU ran (0 for idle) in kdump
+ * dumps, but QEMU's dump-guest-memory writes the vCPU number plus one
+ * there (dump/dump.c: cpu_index()), not a PID.
+ */
+size_t dump_cpu_count(const struct dump *d);
+struct kdk_error *dump_cpu_prstatus(const struct dump *d, size_t cpu,
+				    struct dump_prstatus *out);
+
+/* Hits and misses of the decoded-page cache (zeros for ELF dumps, which
+ * are read in place and need none). */
+void dump_cache_stats(const struct dump *d, struct page_cache_stats *stats);
+
+#endif

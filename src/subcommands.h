@@ -1,0 +1,8 @@
+/* Entry points of the subcommands, for the table in main.c. Each gets
+ * argv[0] = its own name and returns the exit status. */
+#ifndef KDK_SUBCOMMANDS_H
+#define KDK_SUBCOMMANDS_H
+
+int subcmd_info(int argc, char **argv);
+
+#endif
