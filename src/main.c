@@ -20,7 +20,7 @@ static int run_help(int argc, char **argv);
 static const struct subcommand subcommands[] = {
 	{ "analyze", "analyze [vmlinux] vmcore [-c \"cmd; cmd\"] [-i script] [--json]",
 	  "crash-compatible session on a dump (the default when the first "
-	  "argument is a file)", NULL },
+	  "argument is a file)", subcmd_analyze },
 	{ "triage", "triage [vmlinux] vmcore [--json]",
 	  "the cause of death, on one page", NULL },
 	{ "info", "info [--json] [--vmcoreinfo] vmcore",

@@ -4,5 +4,6 @@
 #define KDK_SUBCOMMANDS_H
 
 int subcmd_info(int argc, char **argv);
+int subcmd_analyze(int argc, char **argv);
 
 #endif

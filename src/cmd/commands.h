@@ -1,0 +1,14 @@
+/* Every command's definition, one per file of src/cmd/ (name order). */
+#ifndef KDK_CMD_COMMANDS_H
+#define KDK_CMD_COMMANDS_H
+
+#include "cmd/command.h"
+
+extern const struct command cmd_alias_def;
+extern const struct command cmd_eval_def;
+extern const struct command cmd_exit_def;
+extern const struct command cmd_help_def;
+extern const struct command cmd_q_def;
+extern const struct command cmd_set_def;
+
+#endif

@@ -1,0 +1,36 @@
+/* Every command of the session. A new command is one file in src/cmd/
+ * defining `const struct command cmd_NAME_def`, plus its line in commands.h
+ * and in the list below (name order: help lists them as they are here). */
+#include <string.h>
+
+#include "cmd/commands.h"
+
+
+static const struct command *const commands[] = {
+	&cmd_alias_def,
+	&cmd_eval_def,
+	&cmd_exit_def,
+	&cmd_help_def,
+	&cmd_q_def,
+	&cmd_set_def,
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+size_t command_count(void)
+{
+	return N_COMMANDS;
+}
+
+const struct command *command_get(size_t i)
+{
+	return i < N_COMMANDS ? commands[i] : NULL;
+}
+
+const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
