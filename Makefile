@@ -43,9 +43,10 @@ test: build
 asan: deps asan-build
 	tests/run $(ASAN)
 
-check: deps
+check: deps-arm64
 	$(MAKE) build asan-build
 	-$(LAB) ensure --arch x86_64
+	-$(LAB) ensure --arch arm64
 	tests/run $(BUILD) $(ASAN)
 
 demo: deps build
