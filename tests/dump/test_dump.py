@@ -21,9 +21,10 @@ from pathlib import Path
 
 import pytest
 
+import lab
+
 REPO = Path(__file__).resolve().parents[2]
-LAB = Path(os.environ.get("KDUMPKIT_LAB_CACHE",
-                          Path.home() / ".cache" / "kdumpkit" / "lab"))
+LAB = lab.CACHE
 BIN = Path(os.environ.get("KDUMPKIT_BIN", REPO / "build" / "kdumpkit"))
 DUMP_READ = Path(os.environ.get("KDUMPKIT_DUMP_READ",
                                 BIN.parent / "tests" / "dump-read"))
@@ -50,18 +51,8 @@ SAN_ENV = {"ASAN_OPTIONS": "exitcode=99:detect_leaks=1",
 
 
 def lab_dumps():
-    found = []
-    for mf in sorted(LAB.glob("*/*/manifest.json")):
-        try:
-            manifest = json.loads(mf.read_text())
-        except (OSError, ValueError):
-            continue        # being written
-        for name in KINDS:
-            if (mf.parent / name).is_file():
-                found.append(pytest.param(
-                    mf.parent / name, manifest,
-                    id=f"{mf.parent.parent.name}/{mf.parent.name}/{name}"))
-    return found
+    return [pytest.param(path, manifest, id=tid)
+            for manifest, path, tid in lab.finished_dumps(tuple(KINDS))]
 
 
 DUMPS = lab_dumps()

@@ -198,6 +198,22 @@ def ensure_run(arch, scenario, method, refs=True):
     return rdir
 
 
+def finished_dumps(names=("vmcore.elf", "vmcore.flat", "vmcore")):
+    """(manifest, dump path, test id) for every dump of every finished run;
+    a run without a readable manifest.json is still being captured."""
+    found = []
+    for mf in sorted(CACHE.glob("*/*/manifest.json")):
+        try:
+            manifest = json.loads(mf.read_text())
+        except (OSError, ValueError):
+            continue
+        for name in names:
+            if (mf.parent / name).is_file():
+                found.append((manifest, mf.parent / name,
+                              f"{mf.parent.parent.name}/{mf.parent.name}/{name}"))
+    return found
+
+
 def cmd_ensure(a):
     arches = [a.arch] if a.arch else ["x86_64"]
     scens = a.scenario or ORDER

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import pytest
 
+import lab
+
 REPO = Path(__file__).resolve().parents[2]
-LAB = Path(os.environ.get("KDUMPKIT_LAB_CACHE",
-                          Path.home() / ".cache" / "kdumpkit" / "lab"))
+LAB = lab.CACHE
 BIN = Path(os.environ.get("KDUMPKIT_BIN", REPO / "build" / "kdumpkit"))
 KDK_READ = Path(os.environ.get("KDUMPKIT_KDK_READ",
                                BIN.parent / "tests" / "kdk-read"))
@@ -36,18 +37,8 @@ READ_LEN = 64
 
 
 def lab_dumps():
-    found = []
-    for mf in sorted(LAB.glob("*/*/manifest.json")):
-        try:
-            manifest = json.loads(mf.read_text())
-        except (OSError, ValueError):
-            continue        # being written
-        for name in DUMP_NAMES:
-            if (mf.parent / name).is_file():
-                found.append(pytest.param(
-                    (manifest, mf.parent / name),
-                    id=f"{manifest['release']}/{mf.parent.name}/{name}"))
-    return found
+    return [pytest.param((manifest, path), id=tid)
+            for manifest, path, tid in lab.finished_dumps(DUMP_NAMES)]
 
 
 DUMPS = lab_dumps()
