@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import lab
-from scenarios import ORDER, death_line
+from scenarios import ORDER, death_line, first_kernel_text
 
 ARCHES = ["x86_64", "arm64"]
 RUNS = [(a, s, m) for a in ARCHES for s in ORDER for m in lab.METHODS]
@@ -101,7 +101,14 @@ def _oracle(run, tool, fmt, refdir):
     return refdir / tool
 
 
+# crash 8.0.2 finds no panic string when a general protection fault went
+# straight to the capture kernel: its markers know "Oops:" and "BUG", not
+# "general protection fault". The log it prints has the line all the same.
+CRASH_PANIC_BLIND = {("x86_64", "uaf", "kdump")}
+
+
 def test_crash_names_the_panic(run):
+    console = first_kernel_text((Path(run["dir"]) / "console.log").read_text(errors="replace"))
     for fmt, refdir in _dumps(run):
         out = _oracle(run, "crash", fmt, refdir)
         if not out:
@@ -109,8 +116,15 @@ def test_crash_names_the_panic(run):
         sys_txt = (out / "sys.txt").read_text()
         m = re.search(r'^\s+PANIC: "(.*)"', sys_txt, re.M)
         assert m, f"crash sys on {fmt} has no PANIC line:\n{sys_txt}"
-        assert _death_line(run) in m.group(1), f"{fmt}: {m.group(1)}"
+        said = m.group(1)
         assert _death_line(run) in (out / "log.txt").read_text(errors="replace")
+        if (run["arch"], run["scenario"], run["method"]) in CRASH_PANIC_BLIND:
+            assert said == "", f"crash now names this panic: {said!r}"
+            continue
+        # the panic message, the oops line, or the oops header, as printed
+        assert said and said in console, f"{fmt}: {said!r} is not on the console"
+        assert (_death_line(run) in said or said == run["facts"].get("oops_message")
+                or said.startswith("Oops:")), f"{fmt}: {said!r}"
 
 
 def test_crash_bt_shows_the_panic_task(run):
