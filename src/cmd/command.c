@@ -19,11 +19,14 @@ struct kdk_error *command_run(struct session *s, int argc, char **argv)
 				 argv[0]);
 	if ((cmd->flags & CMD_NEEDS_TARGET) && !s->target)
 		return kdk_error(KDK_ERR_NOT_PRESENT, "%s: needs the kernel's "
-				 "virtual memory, which this session has not "
-				 "loaded", cmd->name);
+				 "virtual memory, which this dump does not "
+				 "give: %s", cmd->name, s->target_why ?
+				 s->target_why : "no dump open");
 	if ((cmd->flags & CMD_NEEDS_SYMBOLS) && !s->symbols)
 		return kdk_error(KDK_ERR_NOT_PRESENT, "%s: needs kernel "
-				 "symbols, and none are loaded", cmd->name);
+				 "symbols, and none are loaded: %s", cmd->name,
+				 s->symbols_why ? s->symbols_why :
+				 "no dump open");
 	return kdk_error_wrap(cmd->fn(s, argc, argv), "%s", cmd->name);
 }
 

@@ -8,6 +8,7 @@ extern const struct command cmd_alias_def;
 extern const struct command cmd_eval_def;
 extern const struct command cmd_exit_def;
 extern const struct command cmd_help_def;
+extern const struct command cmd_log_def;
 extern const struct command cmd_q_def;
 extern const struct command cmd_set_def;
 

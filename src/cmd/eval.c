@@ -24,7 +24,9 @@ static struct kdk_error *symbol_value(void *arg, const char *name,
 
 	if (!s->symbols)
 		return kdk_error(KDK_ERR_NOT_FOUND, "'%.*s': no symbols "
-				 "loaded", (int)len, name);
+				 "loaded (%s)", (int)len, name,
+				 s->symbols_why ? s->symbols_why :
+				 "no dump open");
 	copy = strndup(name, len);
 	if (!copy)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");

@@ -9,14 +9,16 @@
 
 #include "base/error.h"
 #include "base/json.h"
+#include "cmd/log.h"
 #include "dump/dump.h"
 #include "subcommands.h"
 
-#define INFO_USAGE "usage: kdumpkit info [--json] [--vmcoreinfo] vmcore"
+#define INFO_USAGE "usage: kdumpkit info [--json] [--vmcoreinfo | --dmesg] vmcore"
 
 struct info_opts {
 	bool json;
 	bool all_vmcoreinfo;	/* print every VMCOREINFO line */
+	bool dmesg;		/* the kernel log instead (cmd/log.c) */
 	const char *path;
 };
 
@@ -61,9 +63,7 @@ static struct kdk_error *parse_args(int argc, char **argv,
 		} else if (strcmp(a, "--vmcoreinfo") == 0) {
 			o->all_vmcoreinfo = true;
 		} else if (strcmp(a, "--dmesg") == 0) {
-			return kdk_error(KDK_ERR_NOT_BUILT, "info: --dmesg is "
-					 "not built yet (it needs the kernel/ "
-					 "layer)");
+			o->dmesg = true;
 		} else {
 			return kdk_error(KDK_ERR_USAGE, "info: unknown option "
 					 "'%s' (%s)", a, INFO_USAGE);
@@ -510,7 +510,10 @@ int subcmd_info(int argc, char **argv)
 	err = parse_args(argc, argv, &o);
 	if (err)
 		return kdk_error_report(err, stderr);
-	err = run_info(&o);
+	if (o.dmesg)
+		err = log_print_dump_file(o.path, stdout, o.json);
+	else
+		err = run_info(&o);
 	if (err)
 		return kdk_error_report(kdk_error_wrap(err, "info: %s", o.path),
 					stderr);

@@ -11,6 +11,7 @@ static const struct command *const commands[] = {
 	&cmd_eval_def,
 	&cmd_exit_def,
 	&cmd_help_def,
+	&cmd_log_def,
 	&cmd_q_def,
 	&cmd_set_def,
 };

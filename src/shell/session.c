@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "debuginfo/kallsyms.h"
+#include "debuginfo/symtab.h"
 #include "dump/dump.h"
 #include "shell/alias.h"
+#include "target/target.h"
 
 struct kdk_error *session_new(struct session **out)
 {
@@ -23,6 +26,39 @@ struct kdk_error *session_new(struct session **out)
 	return NULL;
 }
 
+/* Keep err's message as the reason something is missing; false only
+ * when even that copy fails. */
+static bool keep_reason(struct kdk_error *err, char **why)
+{
+	*why = strdup(err->msg ? err->msg : "unknown error");
+	kdk_error_free(err);
+	return *why != NULL;
+}
+
+/* Kernel virtual memory, then kallsyms (which needs it). Each is worth
+ * having without the other layers above, so a failure is remembered,
+ * not returned: `help` and `eval` still work on a dump without them. */
+static struct kdk_error *open_kernel(struct session *s)
+{
+	struct kdk_error *err;
+
+	err = target_open(s->dump, &s->target);
+	if (err) {
+		s->target = NULL;
+		if (!keep_reason(err, &s->target_why) ||
+		    !(s->symbols_why = strdup("no kernel virtual memory")))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+		return NULL;
+	}
+	err = kallsyms_load(s->target, &s->symbols);
+	if (err) {
+		s->symbols = NULL;
+		if (!keep_reason(err, &s->symbols_why))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	return NULL;
+}
+
 struct kdk_error *session_open_dump(struct session *s, const char *path,
 				    const char *vmlinux)
 {
@@ -35,15 +71,20 @@ struct kdk_error *session_open_dump(struct session *s, const char *path,
 	s->vmlinux_path = vmlinux ? strdup(vmlinux) : NULL;
 	if (!s->dump_path || (vmlinux && !s->vmlinux_path))
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
-	return NULL;
+	return open_kernel(s);
 }
 
 void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	symtab_free(s->symbols);
+	if (s->target)
+		target_close(s->target);
 	if (s->dump)
 		dump_close(s->dump);
+	free(s->target_why);
+	free(s->symbols_why);
 	alias_table_free(s->aliases);
 	free(s->dump_path);
 	free(s->vmlinux_path);

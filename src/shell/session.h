@@ -19,8 +19,13 @@ struct session {
 	char *dump_path;
 	char *vmlinux_path;		/* NULL: none given */
 	struct dump *dump;
-	struct target *target;		/* set by the target layer; NULL */
-	struct symtab *symbols;		/* set by debuginfo; NULL */
+	/* Kernel virtual memory, and kallsyms from the dump; each NULL if
+	 * it could not be set up. */
+	struct target *target;
+	struct symtab *symbols;
+	/* Why target or symbols is NULL, for commands that need them. */
+	char *target_why;
+	char *symbols_why;
 
 	/* Output settings (`set`). */
 	int radix;			/* 10 or 16 */
@@ -38,7 +43,9 @@ struct session {
 struct kdk_error *session_new(struct session **out);
 
 /* Open the dump at path (and remember vmlinux, may be NULL). Errors
- * name neither path: the caller says which file failed. */
+ * name neither path: the caller says which file failed. The kernel's
+ * virtual memory and its kallsyms are set up too; if either fails the
+ * dump still opens, and target_why/symbols_why say why. */
 struct kdk_error *session_open_dump(struct session *s, const char *path,
 				    const char *vmlinux);
 
