@@ -9,7 +9,13 @@ extern const struct command cmd_eval_def;
 extern const struct command cmd_exit_def;
 extern const struct command cmd_help_def;
 extern const struct command cmd_log_def;
+extern const struct command cmd_mach_def;
+extern const struct command cmd_ptov_def;
 extern const struct command cmd_q_def;
+extern const struct command cmd_rd_def;
 extern const struct command cmd_set_def;
+extern const struct command cmd_sym_def;
+extern const struct command cmd_sys_def;
+extern const struct command cmd_vtop_def;
 
 #endif

@@ -12,8 +12,14 @@ static const struct command *const commands[] = {
 	&cmd_exit_def,
 	&cmd_help_def,
 	&cmd_log_def,
+	&cmd_mach_def,
+	&cmd_ptov_def,
 	&cmd_q_def,
+	&cmd_rd_def,
 	&cmd_set_def,
+	&cmd_sym_def,
+	&cmd_sys_def,
+	&cmd_vtop_def,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,57 @@
+#include "cmd/address.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debuginfo/symtab.h"
+#include "expr/calc.h"
+
+bool address_is_hex(const char *arg)
+{
+	if (arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X'))
+		arg += 2;
+	if (!*arg)
+		return false;
+	for (; *arg; arg++)
+		if (!isxdigit((unsigned char)*arg))
+			return false;
+	return true;
+}
+
+static struct kdk_error *symbol_value(void *arg, const char *name,
+				      size_t len, uint64_t *value)
+{
+	struct session *s = arg;
+	struct kdk_error *err;
+	char *copy;
+
+	if (!s->symbols)
+		return kdk_error(KDK_ERR_NOT_FOUND, "'%.*s': no symbols "
+				 "loaded (%s)", (int)len, name,
+				 s->symbols_why ? s->symbols_why : "no dump");
+	copy = strndup(name, len);
+	if (!copy)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	err = sym_lookup_name(s->symbols, copy, value);
+	free(copy);
+	return err;
+}
+
+struct kdk_error *address_parse_number(struct session *s, const char *arg,
+				       uint64_t *value)
+{
+	struct calc_hooks hooks = { .symbol = symbol_value, .arg = s };
+
+	return kdk_error_wrap(calc_eval(arg, &hooks, value), "'%s'", arg);
+}
+
+struct kdk_error *address_parse(struct session *s, const char *arg,
+				uint64_t *addr)
+{
+	if (address_is_hex(arg)) {
+		*addr = strtoull(arg, NULL, 16);
+		return NULL;
+	}
+	return address_parse_number(s, arg, addr);
+}

@@ -1,0 +1,24 @@
+/* Address operands of rd, vtop, ptov, sym ...: as crash takes them, a
+ * word of hex digits (with or without 0x) is hexadecimal whatever the
+ * radix, and anything else is an expression whose words are kernel
+ * symbols (linux_banner+0x28, "(jiffies + 8)"). */
+#ifndef KDK_CMD_ADDRESS_H
+#define KDK_CMD_ADDRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+#include "shell/session.h"
+
+/* Is arg all hex digits, with an optional 0x? */
+bool address_is_hex(const char *arg);
+
+struct kdk_error *address_parse(struct session *s, const char *arg,
+				uint64_t *addr);
+
+/* A count or other number: an expression, decimal unless it says 0x. */
+struct kdk_error *address_parse_number(struct session *s, const char *arg,
+				       uint64_t *value);
+
+#endif

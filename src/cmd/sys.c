@@ -1,0 +1,268 @@
+/* sys: the system the dump came from, in crash's layout: one fact a
+ * line, the labels right-aligned in twelve columns. */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/json.h"
+#include "cmd/commands.h"
+#include "kernel/panic.h"
+#include "kernel/sysinfo.h"
+
+#define UNKNOWN "(unknown)"
+
+/* crash's "days, hh:mm:ss". */
+static void format_uptime(uint64_t secs, char *buf, size_t len)
+{
+	uint64_t days = secs / 86400;
+	unsigned int h = secs / 3600 % 24, m = secs / 60 % 60, s = secs % 60;
+
+	if (days)
+		snprintf(buf, len, "%" PRIu64 " day%s, %02u:%02u:%02u", days,
+			 days == 1 ? "" : "s", h, m, s);
+	else
+		snprintf(buf, len, "%02u:%02u:%02u", h, m, s);
+}
+
+static void format_date(int64_t when, char *buf, size_t len)
+{
+	time_t t = when;
+	struct tm tm;
+
+	if (!when || !localtime_r(&t, &tm) ||
+	    !strftime(buf, len, "%a %b %e %H:%M:%S %Z %Y", &tm))
+		snprintf(buf, len, UNKNOWN);
+}
+
+/* /proc/loadavg's rounding: FIXED_1/200 added before the cut to two
+ * decimals (kernel/sched/loadavg.c, fs/proc/loadavg.c). */
+static void format_load(const uint64_t *avenrun, char *buf, size_t len)
+{
+	int n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t x = avenrun[i] + (1 << 11) / 200;
+
+		n += snprintf(buf + n, len - n, "%s%" PRIu64 ".%02" PRIu64,
+			      i ? ", " : "", x >> 11,
+			      ((x & 2047) * 100) >> 11);
+	}
+}
+
+static const char *time_source_name(enum sysinfo_time_source src)
+{
+	switch (src) {
+	case SYSINFO_TIME_CRASHTIME:
+		return "VMCOREINFO CRASHTIME";
+	case SYSINFO_TIME_XTIME:
+		return "timekeeper";
+	case SYSINFO_TIME_HEADER:
+		return "dump header";
+	default:
+		return NULL;
+	}
+}
+
+struct sys_text {
+	char date[64], uptime[48], load[48], memory[32], machine[96];
+	char tasks[32], cpus[48];
+};
+
+static void format_all(const struct sysinfo *si, struct sys_text *x)
+{
+	format_date(si->crash_time, x->date, sizeof(x->date));
+	if (si->has_uptime)
+		format_uptime(si->uptime_s, x->uptime, sizeof(x->uptime));
+	else
+		snprintf(x->uptime, sizeof(x->uptime), "%s", si->has_jiffies ?
+			 "(unknown: HZ not found)" : UNKNOWN);
+	if (si->has_avenrun)
+		format_load(si->avenrun, x->load, sizeof(x->load));
+	else
+		snprintf(x->load, sizeof(x->load), UNKNOWN);
+	if (si->has_memory)
+		sysinfo_format_memory(si->memory_bytes, x->memory,
+				      sizeof(x->memory));
+	else
+		snprintf(x->memory, sizeof(x->memory), UNKNOWN);
+	/* Every thread plus one idle task per CPU, which are not counted
+	 * in nr_threads. */
+	if (si->has_nr_threads && si->cpus)
+		snprintf(x->tasks, sizeof(x->tasks), "%" PRIu64,
+			 si->nr_threads + si->cpus);
+	else
+		snprintf(x->tasks, sizeof(x->tasks), UNKNOWN);
+	if (si->cpus && si->cpus_online && si->cpus_online < si->cpus)
+		snprintf(x->cpus, sizeof(x->cpus), "%d [OFFLINE: %d]",
+			 si->cpus, si->cpus - si->cpus_online);
+	else if (si->cpus)
+		snprintf(x->cpus, sizeof(x->cpus), "%d", si->cpus);
+	else
+		snprintf(x->cpus, sizeof(x->cpus), UNKNOWN);
+	if (si->has_cpu_khz)
+		snprintf(x->machine, sizeof(x->machine), "%s  (%" PRIu64
+			 " Mhz)", si->machine, si->cpu_khz / 1000);
+	else
+		snprintf(x->machine, sizeof(x->machine), "%s  (unknown Mhz)",
+			 si->has_uts ? si->machine : UNKNOWN);
+}
+
+/* crash quotes the panic line, and sends the reader to the log after an
+ * oops; when the log cannot be read, say why instead. */
+static void format_panic(struct session *s, const struct panic_cause *pc,
+			 struct kdk_error *why, char *buf, size_t len)
+{
+	if (why)
+		snprintf(buf, len, "(unknown: %s)", why->msg);
+	else if (!s->target)
+		snprintf(buf, len, "(unknown: no kernel memory to read the log from)");
+	else
+		snprintf(buf, len, "\"%s\"%s", pc->line,
+			 pc->is_oops ? " (check log for details)" : "");
+}
+
+static void print_text(struct session *s, const struct sysinfo *si,
+		       const struct sys_text *x, bool partial,
+		       const char *panic)
+{
+	FILE *o = s->out;
+
+	fprintf(o, "%12s: %s%s\n", "KERNEL", s->vmlinux_path ?
+		s->vmlinux_path : "(none: symbols from the dump)",
+		si->has_taint && si->tainted_mask ? "  [TAINTED]" : "");
+	fprintf(o, "%12s: %s%s\n", "DUMPFILE", s->dump_path,
+		partial ? "  [PARTIAL DUMP]" : "");
+	fprintf(o, "%12s: %s\n", "CPUS", x->cpus);
+	fprintf(o, "%12s: %s\n", "DATE", x->date);
+	fprintf(o, "%12s: %s\n", "UPTIME", x->uptime);
+	fprintf(o, "%12s: %s\n", "LOAD AVERAGE", x->load);
+	fprintf(o, "%12s: %s\n", "TASKS", x->tasks);
+	fprintf(o, "%12s: %s\n", "NODENAME", si->has_uts ? si->nodename :
+		UNKNOWN);
+	fprintf(o, "%12s: %s\n", "RELEASE", si->has_uts ? si->release :
+		UNKNOWN);
+	fprintf(o, "%12s: %s\n", "VERSION", si->has_uts ? si->version :
+		UNKNOWN);
+	fprintf(o, "%12s: %s\n", "MACHINE", x->machine);
+	fprintf(o, "%12s: %s\n", "MEMORY", x->memory);
+	fprintf(o, "%12s: %s\n", "PANIC", panic);
+}
+
+static void print_json(struct session *s, const struct sysinfo *si,
+		       const struct sys_text *x, bool partial,
+		       const struct panic_cause *pc, bool have_panic)
+{
+	struct json_writer w;
+
+	json_init(&w, s->out, true);
+	json_begin_object(&w);
+	json_key_string(&w, "kernel", s->vmlinux_path);
+	json_key_string(&w, "dumpfile", s->dump_path);
+	json_key_bool(&w, "partial_dump", partial);
+	if (si->has_taint)
+		json_key_uint(&w, "tainted_mask", si->tainted_mask);
+	json_key_int(&w, "cpus", si->cpus);
+	if (si->cpus_online)
+		json_key_int(&w, "cpus_online", si->cpus_online);
+	if (si->time_source != SYSINFO_TIME_NONE) {
+		json_key_int(&w, "crash_time", si->crash_time);
+		json_key_string(&w, "date", x->date);
+		json_key_string(&w, "crash_time_source",
+				time_source_name(si->time_source));
+	}
+	if (si->has_hz)
+		json_key_uint(&w, "hz", si->hz);
+	if (si->has_jiffies)
+		json_key_uint(&w, "jiffies", si->jiffies);
+	if (si->has_uptime) {
+		json_key_uint(&w, "uptime_ms", si->uptime_ms);
+		json_key_string(&w, "uptime", x->uptime);
+	}
+	if (si->has_avenrun)
+		json_key_string(&w, "load_average", x->load);
+	if (si->has_nr_threads && si->cpus)
+		json_key_uint(&w, "tasks", si->nr_threads + si->cpus);
+	if (si->has_uts) {
+		json_key_string(&w, "nodename", si->nodename);
+		json_key_string(&w, "release", si->release);
+		json_key_string(&w, "version", si->version);
+		json_key_string(&w, "machine", si->machine);
+	}
+	if (si->has_cpu_khz)
+		json_key_uint(&w, "cpu_mhz", si->cpu_khz / 1000);
+	if (si->has_memory) {
+		json_key_uint(&w, "memory_bytes", si->memory_bytes);
+		json_key_string(&w, "memory", x->memory);
+		json_key_string(&w, "memory_source", si->memory_source);
+	}
+	if (have_panic) {
+		json_key_string(&w, "panic", pc->line);
+		json_key_bool(&w, "panic_is_oops", pc->is_oops);
+	}
+	json_end_object(&w);
+	json_finish(&w);
+}
+
+static struct kdk_error *cmd_sys(struct session *s, int argc, char **argv)
+{
+	const struct dump_facts *f = dump_facts(s->dump);
+	struct command_opts o;
+	struct kdk_error *err;
+	struct kdk_error *why = NULL;
+	struct panic_cause pc = { 0 };
+	char panic[320];
+	struct sysinfo si;
+	struct sys_text x;
+	bool partial;
+	int c;
+
+	command_opts_init(&o, argc, argv);
+	while ((c = command_opts_next(&o, &cmd_sys_def, "", &err)) != 0)
+		if (err)
+			return err;
+	if (o.ind < argc)
+		return command_usage(&cmd_sys_def, "unexpected '%s'",
+				     argv[o.ind]);
+	sysinfo_read(s->dump, s->target, s->symbols, &si);
+	format_all(&si, &x);
+	if (s->target)
+		why = panic_cause_find(s->target, &pc);
+	format_panic(s, &pc, why, panic, sizeof(panic));
+	partial = f->dump_level > 0;
+	if (s->json)
+		print_json(s, &si, &x, partial, &pc, s->target && !why);
+	else
+		print_text(s, &si, &x, partial, panic);
+	kdk_error_free(why);
+	return NULL;
+}
+
+const struct command cmd_sys_def = {
+	.name = "sys",
+	.fn = cmd_sys,
+	.summary = "system data",
+	.synopsis = "sys",
+	.help =
+"Shows what the dump says about the system as a whole: the vmlinux (or\n"
+"that the symbols came from the dump's own kallsyms), the dump file\n"
+"([PARTIAL DUMP] when pages were filtered out), the CPUs present, when\n"
+"the kernel died (VMCOREINFO's CRASHTIME, else the timekeeper's clock),\n"
+"how long it had run (jiffies since boot over HZ, HZ taken from the\n"
+"length of a tick), the load averages, the number of tasks (every thread\n"
+"plus one idle task per CPU), the kernel's uname, its memory size, the\n"
+"CPU speed, and the cause of death from the log: the first oops line (a\n"
+"NULL dereference, a BUG(), a general protection fault) when there is\n"
+"one, since panic()'s own message after an oops only says \"Fatal\n"
+"exception\", else the \"Kernel panic - not syncing\" line.\n"
+"\n"
+"A fact the dump does not hold (a data symbol that kallsyms lacks, as on\n"
+"kernels built without CONFIG_KALLSYMS_ALL) is shown as (unknown).",
+	.examples =
+"  crash> sys\n"
+"        KERNEL: (none: symbols from the dump)\n"
+"      DUMPFILE: /var/crash/202611220608/vmcore  [PARTIAL DUMP]\n"
+"          CPUS: 2\n"
+"          DATE: Sun Nov 22 06:08:30 UTC 2026\n"
+"        UPTIME: 00:00:04\n"
+"  ...",
+};

@@ -1,0 +1,31 @@
+"""The lab's dumps for the command tests: every dump file of every
+complete run (one with manifest.json; a run without it is being written
+right now and is left alone), with the directory of its reference
+outputs (ref/kdump, ref/elf or ref/flattened)."""
+import lab
+
+RELEASES = {"6.1.0-56-cloud-amd64": "x86_64", "6.1.0-56-arm64": "arm64"}
+FORMATS = {"vmcore": "kdump", "vmcore.elf": "elf", "vmcore.flat": "flattened"}
+
+
+def dumps(arch=None):
+    """(id, info) pairs: info has path, ref, manifest, release, arch."""
+    out = []
+    for manifest, path, _ in lab.finished_dumps(tuple(FORMATS)):
+        a = RELEASES.get(path.parent.parent.name)
+        if not a or (arch and a != arch):
+            continue
+        fmt = FORMATS[path.name]
+        out.append((f"{a}-{path.parent.name}-{fmt}", {
+            "path": path, "ref": path.parent / "ref" / fmt,
+            "manifest": manifest, "release": path.parent.parent.name, "arch": a,
+        }))
+    return sorted(out, key=lambda p: p[0])
+
+
+def ids(pairs):
+    return [p[0] for p in pairs]
+
+
+def infos(pairs):
+    return [p[1] for p in pairs]
