@@ -19,8 +19,8 @@ bool address_is_hex(const char *arg)
 	return true;
 }
 
-static struct kdk_error *symbol_value(void *arg, const char *name,
-				      size_t len, uint64_t *value)
+struct kdk_error *address_symbol_value(void *arg, const char *name,
+					size_t len, uint64_t *value)
 {
 	struct session *s = arg;
 	struct kdk_error *err;
@@ -29,7 +29,8 @@ static struct kdk_error *symbol_value(void *arg, const char *name,
 	if (!s->symbols)
 		return kdk_error(KDK_ERR_NOT_FOUND, "'%.*s': no symbols "
 				 "loaded (%s)", (int)len, name,
-				 s->symbols_why ? s->symbols_why : "no dump");
+				 s->symbols_why ? s->symbols_why :
+				 "no dump open");
 	copy = strndup(name, len);
 	if (!copy)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
@@ -41,7 +42,7 @@ static struct kdk_error *symbol_value(void *arg, const char *name,
 struct kdk_error *address_parse_number(struct session *s, const char *arg,
 				       uint64_t *value)
 {
-	struct calc_hooks hooks = { .symbol = symbol_value, .arg = s };
+	struct calc_hooks hooks = { .symbol = address_symbol_value, .arg = s };
 
 	return kdk_error_wrap(calc_eval(arg, &hooks, value), "'%s'", arg);
 }

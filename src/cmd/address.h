@@ -17,6 +17,11 @@ bool address_is_hex(const char *arg);
 struct kdk_error *address_parse(struct session *s, const char *arg,
 				uint64_t *addr);
 
+/* The calc hook (expr/calc.h) that gives a kernel symbol's value from the
+ * session's symbols; arg is the struct session. */
+struct kdk_error *address_symbol_value(void *arg, const char *name,
+					size_t len, uint64_t *value);
+
 /* A count or other number: an expression, decimal unless it says 0x. */
 struct kdk_error *address_parse_number(struct session *s, const char *arg,
 				       uint64_t *value);

@@ -8,32 +8,13 @@
 
 #include "base/json.h"
 #include "cmd/argv.h"
+#include "cmd/address.h"
 #include "cmd/commands.h"
 #include "debuginfo/symtab.h"
 #include "expr/calc.h"
 
 /* crash wraps the "bits set" list once a line reaches this column. */
 #define BITS_WRAP_COLUMN 77
-
-static struct kdk_error *symbol_value(void *arg, const char *name,
-				      size_t len, uint64_t *value)
-{
-	struct session *s = arg;
-	struct kdk_error *err;
-	char *copy;
-
-	if (!s->symbols)
-		return kdk_error(KDK_ERR_NOT_FOUND, "'%.*s': no symbols "
-				 "loaded (%s)", (int)len, name,
-				 s->symbols_why ? s->symbols_why :
-				 "no dump open");
-	copy = strndup(name, len);
-	if (!copy)
-		return kdk_error(KDK_ERR_NOMEM, "out of memory");
-	err = sym_lookup_name(s->symbols, copy, value);
-	free(copy);
-	return err;
-}
 
 static void print_size(FILE *out, uint64_t v)
 {
@@ -105,7 +86,7 @@ static void print_json(FILE *out, uint64_t v, bool bits)
 
 static struct kdk_error *cmd_eval(struct session *s, int argc, char **argv)
 {
-	struct calc_hooks hooks = { .symbol = symbol_value, .arg = s };
+	struct calc_hooks hooks = { .symbol = address_symbol_value, .arg = s };
 	struct command_opts o;
 	struct kdk_error *err;
 	bool bits = false;
