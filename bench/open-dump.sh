@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
-# Open a dump and say what it is: `kdumpkit info` against crash on the same
-# dumps, in one run. crash --osrelease is crash's quickest look into a dump;
-# `crash -s VMLINUX DUMP` + sys is what a user waits for before the first
-# prompt. (kdumpkit's own `sys` replaces info here once it exists.)
+# Open a dump and say what it is, against crash on the same dumps in one run:
+# `kdumpkit DUMP -c sys` (no vmlinux: symbols from the dump) against
+# `crash -s VMLINUX DUMP` + sys, what a user waits for before the first
+# prompt; and `kdumpkit info` against crash --osrelease, the quickest look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
+
+# ratio "NAME T RSS" "NAME T RSS": how many times the second takes longer
+# and holds more memory than the first
+ratio() {
+	read -r kn kt km <<< "$1"
+	read -r n t m <<< "$2"
+	awk -v kn="$kn" -v n="$n" -v kt="$kt" -v t="$t" -v km="$km" -v m="$m" 'BEGIN {
+		printf "ratio %s / %s: time %.1fx, peak RSS %.1fx\n", n, kn, t / kt, m / km }'
+}
 
 cmds=$(mktemp)
 printf 'sys\nq\n' > "$cmds"
@@ -17,16 +26,12 @@ for method in kdump qemu; do
 		[ -f "$dump" ] || continue
 		size=$(du -h "$dump" | cut -f1)
 		echo "--- $method $(basename "$dump") ($size)"
-		k=$(measure kdumpkit-info $KDK info "$dump")
-		c=$(measure crash-osrelease crash --osrelease "$dump")
-		s=$(measure crash-sys crash -s "$vmlinux" "$dump" -i "$cmds")
-		printf '%-18s %8s s %9s KiB\n' $k $c $s
-		read -r _ kt km <<< "$k"
-		for other in "$c" "$s"; do
-			read -r name t m <<< "$other"
-			awk -v n="$name" -v kt="$kt" -v t="$t" -v km="$km" -v m="$m" 'BEGIN {
-				printf "ratio %-16s time %6.1fx   peak RSS %5.1fx\n", n ":",
-					t / kt, m / km }'
-		done
+		ks=$(measure kdumpkit-sys $KDK "$dump" -c sys)
+		cs=$(measure crash-sys crash -s "$vmlinux" "$dump" -i "$cmds")
+		ki=$(measure kdumpkit-info $KDK info "$dump")
+		ci=$(measure crash-osrelease crash --osrelease "$dump")
+		printf '%-18s %8s s %9s KiB\n' $ks $cs $ki $ci
+		ratio "$ks" "$cs"
+		ratio "$ki" "$ci"
 	done
 done
