@@ -126,3 +126,12 @@ int command_opts_next(struct command_opts *o, const struct command *cmd,
 	}
 	return c;
 }
+
+struct kdk_error *command_keep_first(struct kdk_error *first,
+				     struct kdk_error *err)
+{
+	if (!first)
+		return err;
+	kdk_error_free(err);
+	return first;
+}

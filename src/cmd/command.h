@@ -41,6 +41,11 @@ const struct command *command_find(const char *name);
 /* Run argv[0] with its arguments; errors name the command. */
 struct kdk_error *command_run(struct session *s, int argc, char **argv);
 
+/* For commands that go on through a list of operands after one fails:
+ * keep the first error to return at the end, free the later ones. */
+struct kdk_error *command_keep_first(struct kdk_error *first,
+				     struct kdk_error *err);
+
 /* A usage error: "MESSAGE (usage: SYNOPSIS)". */
 __attribute__((format(printf, 2, 3)))
 struct kdk_error *command_usage(const struct command *cmd, const char *fmt,

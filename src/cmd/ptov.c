@@ -40,10 +40,7 @@ static struct kdk_error *cmd_ptov(struct session *s, int argc, char **argv)
 			fprintf(s->out, "%-16" PRIx64 "  %-16" PRIx64 "\n",
 				vaddr, paddr);
 		}
-		if (err && !first)
-			first = err;
-		else
-			kdk_error_free(err);
+		first = command_keep_first(first, err);
 	}
 	if (s->json) {
 		json_end_array(&w);

@@ -162,10 +162,7 @@ static struct kdk_error *cmd_sym(struct session *s, int argc, char **argv)
 		list_symbols(s, &w, search);
 	for (int i = o.ind; i < argc; i++) {
 		err = lookup_one(s, &w, argv[i]);
-		if (err && !first)
-			first = err;
-		else
-			kdk_error_free(err);
+		first = command_keep_first(first, err);
 	}
 	if (s->json) {
 		json_end_array(&w);

@@ -197,10 +197,7 @@ static struct kdk_error *cmd_vtop(struct session *s, int argc, char **argv)
 			if (!s->json && i + 1 < argc)
 				fputc('\n', s->out);
 		}
-		if (err && !first)
-			first = err;
-		else
-			kdk_error_free(err);
+		first = command_keep_first(first, err);
 	}
 	if (s->json) {
 		json_end_array(&w);
