@@ -7,6 +7,7 @@
 
 #include "arch/arch.h"
 #include "tap.h"
+#include "vtop-expect.h"
 
 #define PAGE 4096
 #define MAX_PAGES 64
@@ -111,24 +112,6 @@ static struct arch *open_x86(struct fake_mem *m, const char *vmcoreinfo_text,
 	ok(!err, "arch_open x86_64%s%s", err ? ": " : "", err ? err->msg : "");
 	kdk_error_free(err);
 	return a;
-}
-
-static void expect_paddr(struct arch *a, uint64_t vaddr, uint64_t want,
-			 uint64_t size, const char *what)
-{
-	struct arch_vtop vt;
-	struct kdk_error *err = arch_vtop(a, vaddr, &vt);
-
-	ok(!err && vt.paddr == want && vt.page_size == size,
-	   "%s: %#llx -> %#llx", what, (unsigned long long)vaddr,
-	   (unsigned long long)want);
-	if (err)
-		printf("#   error: %s\n", err->msg);
-	else if (vt.paddr != want || vt.page_size != size)
-		printf("#   got %#llx size %#llx\n",
-		       (unsigned long long)vt.paddr,
-		       (unsigned long long)vt.page_size);
-	kdk_error_free(err);
 }
 
 static void expect_error(struct arch *a, uint64_t vaddr, const char *msg,
