@@ -64,8 +64,8 @@ static const char *why_refused(int errnum)
 	if (errnum == EACCES)
 		return "reading the running kernel's memory needs root";
 	if (locked_down())
-		return "the kernel is locked down (lockdown=confidentiality "
-		       "forbids reading its memory, even to root)";
+		return "the kernel is locked down: lockdown=confidentiality "
+		       "forbids reading its memory, even to root";
 	return "reading the running kernel's memory needs root with "
 	       "CAP_SYS_RAWIO, and no lockdown=confidentiality";
 }
