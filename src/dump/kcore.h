@@ -1,17 +1,22 @@
 /* /proc/kcore: the running kernel's memory as an ELF core file.
  *
  * fs/proc/kcore.c (Linux 4.19 to 6.1 and on) writes one PT_LOAD per range
- * of its kcore_list: p_vaddr is the kernel virtual address, p_offset is
- * p_vaddr - PAGE_OFFSET plus the header size (so the file is as large as
- * the kernel's address space, ~128 TB on x86_64), and p_paddr is the
- * physical address for KCORE_RAM (__pa) and KCORE_TEXT (__pa_symbol), but
- * (u64)-1 for vmalloc, modules, vmemmap and the vsyscall page (p_paddr is
- * set since 4.11; before, it was 0 everywhere). The notes are an
- * NT_PRSTATUS of zeros, an NT_PRPSINFO naming "vmlinux" with the kernel
- * command line, the reader's task_struct (NT_TASKSTRUCT) and, since 4.19,
- * VMCOREINFO. The file has no mmap; reads of holes give zeros. Opening it
- * needs CAP_SYS_RAWIO (EPERM) on a 0400 root file (EACCES), and lockdown
- * (confidentiality) refuses it to root too (EPERM).
+ * of its kcore_list: p_vaddr is the kernel virtual address; p_offset is
+ * kc_vaddr_to_offset(p_vaddr) plus the page-aligned header size, where
+ * kc_vaddr_to_offset is vaddr - PAGE_OFFSET by default and the low 47 bits
+ * of vaddr on x86_64 (asm/pgtable_64.h), so the file is as large as the
+ * kernel's address space (st_size 140737471590400 on the lab's 6.1 guest);
+ * p_paddr is the physical address for KCORE_RAM (__pa: one segment per
+ * System RAM range of /proc/iomem, whole pages) and KCORE_TEXT
+ * (__pa_symbol(_text)), and (u64)-1 for vmalloc, modules, vmemmap and the
+ * vsyscall page (p_paddr is set since 4.11; before, it was 0 everywhere).
+ * The notes are an NT_PRSTATUS of zeros, an NT_PRPSINFO naming "vmlinux"
+ * with the kernel command line, the reader's task_struct (NT_TASKSTRUCT)
+ * and, since 4.19, VMCOREINFO as the kernel saved it at boot (no
+ * CRASHTIME). The file has no mmap; reads of holes, and of pages the
+ * kernel cannot read, give zeros. Opening it needs CAP_SYS_RAWIO (EPERM)
+ * on a 0400 root file (EACCES), and lockdown=confidentiality refuses it to
+ * root too (EPERM).
  *
  * Only the files of src/dump/ include this.
  */
