@@ -59,6 +59,7 @@ SECTIONS = [
     ("log", "kdumpkit /proc/kcore -c log"),
     ("info_json", "kdumpkit info --json /proc/kcore"),
     ("info", "kdumpkit info /proc/kcore"),
+    ("dmesg", "kdumpkit info --dmesg /proc/kcore"),
     ("nonroot", "id -u nobody && su -s /bin/sh nobody -c 'kdumpkit /proc/kcore -c sys'"),
     # last: lockdown can be raised, never lowered
     ("lockdown", "echo confidentiality > /sys/kernel/security/lockdown && "

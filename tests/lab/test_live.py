@@ -128,6 +128,10 @@ def test_log_has_this_boots_line(guest):
     assert "Linux version " + ok_out(guest, "uname").strip() in first
 
 
+def test_info_dmesg_has_this_boots_line(guest):
+    assert guest["marker"] and guest["marker"] in ok_out(guest, "dmesg")
+
+
 def test_vtop_linux_banner_lands_in_kernel_rodata(guest):
     text = ok_out(guest, "vtop")
     m = re.search(r"^([0-9a-f]{16})\s+([0-9a-f]+)\s*$", text, re.M)
