@@ -205,6 +205,11 @@ static void print_cpus(const struct info *in)
 {
 	struct dump_prstatus pr;
 
+	if (in->f->live) {
+		printf("%-14s%s\n", "CPU notes", "none (a running kernel saves "
+		       "no registers)");
+		return;
+	}
 	printf("%-14s%zu", "CPU notes", in->n_cpus);
 	if (qemu_notes(in->dump)) {
 		printf(" (written by QEMU: pr_pid is the vCPU number + 1)\n");
@@ -319,6 +324,7 @@ static void json_format(struct json_writer *w, const struct info *in)
 
 	json_key_string(w, "file", in->path);
 	json_key_string(w, "format", f->format);
+	json_key_bool(w, "live", f->live);
 	json_key_int(w, "format_version", f->format_version);
 	json_key_string(w, "container", f->container);
 	if (f->container)

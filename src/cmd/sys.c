@@ -145,7 +145,9 @@ static void print_text(struct session *s, const struct sysinfo *si,
 		UNKNOWN);
 	fprintf(o, "%12s: %s\n", "MACHINE", x->machine);
 	fprintf(o, "%12s: %s\n", "MEMORY", x->memory);
-	fprintf(o, "%12s: %s\n", "PANIC", panic);
+	/* crash has no PANIC line for a live system */
+	if (!dump_facts(s->dump)->live)
+		fprintf(o, "%12s: %s\n", "PANIC", panic);
 }
 
 static void print_json(struct session *s, const struct sysinfo *si,
@@ -158,6 +160,7 @@ static void print_json(struct session *s, const struct sysinfo *si,
 	json_begin_object(&w);
 	json_key_string(&w, "kernel", s->vmlinux_path);
 	json_key_string(&w, "dumpfile", s->dump_path);
+	json_key_bool(&w, "live", dump_facts(s->dump)->live);
 	json_key_bool(&w, "partial_dump", partial);
 	if (si->has_taint)
 		json_key_uint(&w, "tainted_mask", si->tainted_mask);
@@ -225,12 +228,13 @@ static struct kdk_error *cmd_sys(struct session *s, int argc, char **argv)
 				     argv[o.ind]);
 	sysinfo_read(s->dump, s->target, s->symbols, &si);
 	format_all(&si, &x);
-	if (s->target)
+	if (s->target && !f->live)
 		why = panic_cause_find(s->target, &pc);
 	format_panic(s, &pc, why, panic, sizeof(panic));
 	partial = f->dump_level > 0;
 	if (s->json)
-		print_json(s, &si, &x, partial, &pc, s->target && !why);
+		print_json(s, &si, &x, partial, &pc,
+			   s->target && !why && !f->live);
 	else
 		print_text(s, &si, &x, partial, panic);
 	kdk_error_free(why);
@@ -254,6 +258,10 @@ const struct command cmd_sys_def = {
 "NULL dereference, a BUG(), a general protection fault) when there is\n"
 "one, since panic()'s own message after an oops only says \"Fatal\n"
 "exception\", else the \"Kernel panic - not syncing\" line.\n"
+"\n"
+"On a live system (/proc/kcore, as root) DATE is the kernel's clock now,\n"
+"UPTIME and LOAD AVERAGE are current, and there is no PANIC line, as in\n"
+"crash; --json says \"live\": true.\n"
 "\n"
 "A fact the dump does not hold (a data symbol that kallsyms lacks, as on\n"
 "kernels built without CONFIG_KALLSYMS_ALL) is shown as (unknown).",

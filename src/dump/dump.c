@@ -396,6 +396,8 @@ size_t dump_cpu_count(const struct dump *d)
 {
 	size_t n = 0;
 
+	if (d->no_cpu_regs)
+		return 0;
 	for (size_t i = 0; i < d->notes.n; i++)
 		n += d->notes.v[i].type == DUMP_NT_PRSTATUS &&
 		     strcmp(d->notes.v[i].name, "CORE") == 0;
@@ -407,7 +409,7 @@ struct kdk_error *dump_cpu_prstatus(const struct dump *d, size_t cpu,
 {
 	size_t seen = 0;
 
-	for (size_t i = 0; i < d->notes.n; i++) {
+	for (size_t i = 0; i < d->notes.n && !d->no_cpu_regs; i++) {
 		const struct dump_note *note = &d->notes.v[i];
 
 		if (note->type != DUMP_NT_PRSTATUS ||

@@ -28,7 +28,8 @@ struct dump;
 
 /* What the file says about itself. Fields a format lacks are 0, "" or -1. */
 struct dump_facts {
-	const char *format;		/* "ELF" or "kdump-compressed" */
+	const char *format;		/* "ELF", "kdump-compressed" or
+					   "ELF (/proc/kcore, live)" */
 	int format_version;		/* kdump header version (1-6); 0 */
 	const char *container;		/* "flattened", or NULL */
 	uint64_t container_records;	/* data records in the flattened stream */
@@ -44,6 +45,8 @@ struct dump_facts {
 	uint64_t phys_base;		/* kdump sub-header (x86_64: the kernel's
 					   physical load offset); 0 */
 	bool incomplete;		/* the writer marked the dump incomplete */
+	bool live;			/* /proc/kcore: the running kernel's
+					   memory, changing as it is read */
 };
 
 /* Page counts, where the format has them. */

@@ -1,14 +1,19 @@
 /* ELF64 vmcores: /proc/vmcore saved as is, QEMU's dump-guest-memory,
- * makedumpfile -E. Each PT_LOAD segment is a range of physical memory
- * (p_paddr); its first p_filesz bytes are in the file at p_offset, the rest
- * up to p_memsz was left out (makedumpfile -E does this for runs of excluded
- * pages). The PT_NOTE segment holds the CPUs' registers and VMCOREINFO.
+ * makedumpfile -E, and the running kernel's /proc/kcore (kcore.h). Each
+ * PT_LOAD segment is a range of physical memory (p_paddr); its first
+ * p_filesz bytes are in the file at p_offset, the rest up to p_memsz was
+ * left out (makedumpfile -E does this for runs of excluded pages). A
+ * segment without a physical address (p_paddr -1: /proc/kcore's vmalloc,
+ * modules and vmemmap) is passed over: the page tables reach that memory
+ * through physical memory. The PT_NOTE segment holds the CPUs' registers
+ * and VMCOREINFO.
  */
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dump/format.h"
+#include "dump/kcore.h"
 
 /* Physical [start, file_end) is in the file at offset; [file_end, mem_end)
  * is memory the file left out. */
@@ -226,7 +231,7 @@ static struct kdk_error *add_load(struct dump *d, struct elf_dump *ed,
 {
 	uint64_t filesz = ph->p_filesz < ph->p_memsz ? ph->p_filesz : ph->p_memsz;
 
-	if (!ph->p_memsz)
+	if (!ph->p_memsz || ph->p_paddr == KCORE_NO_PADDR)
 		return NULL;
 	if (ph->p_paddr + ph->p_memsz < ph->p_paddr ||
 	    ph->p_offset + filesz < ph->p_offset)
@@ -270,6 +275,20 @@ static struct kdk_error *check_truncation(struct dump *d,
 	return NULL;
 }
 
+/* /proc/kcore, told by its notes: no registers, and live when read from
+ * /proc itself rather than from a copy. */
+static struct kdk_error *recognize_kcore(struct dump *d, const Elf64_Phdr *ph,
+					 uint64_t n)
+{
+	if (!kcore_notes_match(&d->notes))
+		return NULL;
+	d->no_cpu_regs = true;
+	d->facts.live = d->src->in_procfs;
+	d->facts.format = d->facts.live ? "ELF (/proc/kcore, live)" :
+					  "ELF (a copy of /proc/kcore)";
+	return kcore_check_segments(ph, n);
+}
+
 static struct kdk_error *elf_open(struct dump *d)
 {
 	struct elf_dump *ed = calloc(1, sizeof(*ed));
@@ -286,11 +305,13 @@ static struct kdk_error *elf_open(struct dump *d)
 	ed->seg = calloc(n, sizeof(*ed->seg));
 	if (!ed->seg)
 		err = kdk_error(KDK_ERR_NOMEM, "out of memory");
+	if (!err)
+		err = read_notes(d, ph, n);
+	if (!err)
+		err = recognize_kcore(d, ph, n);
 	for (uint64_t i = 0; i < n && !err; i++)
 		if (ph[i].p_type == PT_LOAD)
 			err = add_load(d, ed, &ph[i]);
-	if (!err)
-		err = read_notes(d, ph, n);
 	free(ph);
 	if (err)
 		return err;

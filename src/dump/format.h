@@ -41,6 +41,8 @@ struct dump {
 	struct page_cache *cache;	/* for formats with read_page */
 	char **problems;
 	size_t n_problems;
+	bool no_cpu_regs;		/* its NT_PRSTATUS notes are empty
+					   (/proc/kcore writes one of zeros) */
 };
 
 __attribute__((format(printf, 2, 3)))

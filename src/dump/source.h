@@ -1,5 +1,6 @@
-/* The bytes a dump format reads: a file mapped into memory, or the
- * reassembled view of a flattened file (flattened.h), read in place.
+/* The bytes a dump format reads: a file mapped into memory, a file read
+ * with pread (/proc/kcore, which has no mmap), or the reassembled view of
+ * a flattened file (flattened.h), read in place.
  *
  * Formats read through this interface only, so that a kdump-compressed or
  * ELF dump reads the same whether it sits in a file of its own or inside
@@ -8,6 +9,7 @@
 #ifndef KDK_DUMP_SOURCE_H
 #define KDK_DUMP_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,10 +34,13 @@ struct dump_source {
 	const struct dump_source_ops *ops;
 	uint64_t size;		/* bytes in the (reassembled) file */
 	char *problem;		/* what is missing, if the source is incomplete */
+	bool in_procfs;		/* a file of /proc: the running kernel's
+				   memory, read with pread, never mapped */
 	void *priv;
 };
 
-/* Map the regular file at path. Errors say why, without the path. */
+/* Map the regular file at path, or read it with pread when it is in
+ * /proc or cannot be mapped. Errors say why, without the path. */
 struct kdk_error *dump_source_open_file(const char *path,
 					struct dump_source **out);
 

@@ -6,9 +6,11 @@
 
 #include "cmd/argv.h"
 #include "cmd/command.h"
+#include "dump/dump.h"
 #include "shell/alias.h"
 #include "shell/cmdline.h"
 #include "shell/output.h"
+#include "target/target.h"
 
 /* Aliases may name aliases ("quit" is "q"); a loop of them stops here. */
 #define ALIAS_MAX_DEPTH 8
@@ -61,6 +63,10 @@ static struct kdk_error *run_argv(struct session *s, const char *text,
 	if (err)
 		return err;
 	s->out = out;
+	/* A running kernel changes its page tables from one command to the
+	 * next: translate afresh. */
+	if (s->target && dump_facts(s->dump)->live)
+		target_forget(s->target);
 	err = command_run(s, argc, argv);
 	s->out = stdout;
 	argv_free(argv);

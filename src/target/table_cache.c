@@ -18,6 +18,11 @@ void table_cache_fini(struct table_cache *c)
 	c->data = NULL;
 }
 
+void table_cache_clear(struct table_cache *c)
+{
+	memset(c->tag, 0, sizeof(c->tag));
+}
+
 struct kdk_error *table_cache_read(struct table_cache *c, struct dump *d,
 				   uint64_t paddr, void *buf, size_t len)
 {

@@ -22,6 +22,8 @@ struct table_cache {
 
 struct kdk_error *table_cache_init(struct table_cache *c);
 void table_cache_fini(struct table_cache *c);
+/* Drop every chunk read so far. */
+void table_cache_clear(struct table_cache *c);
 
 /* Read a table entry (len <= 8, within one chunk) through the cache;
  * anything else goes straight to the dump. */

@@ -157,6 +157,16 @@ void target_layout(const struct target *t, struct arch_layout *out)
 	arch_layout(t->arch, out);
 }
 
+void target_forget(struct target *t)
+{
+	uint64_t hits = t->tlb.hits, misses = t->tlb.misses;
+
+	tlb_init(&t->tlb);
+	t->tlb.hits = hits;
+	t->tlb.misses = misses;
+	table_cache_clear(&t->tables);
+}
+
 void target_tlb_stats(const struct target *t, uint64_t *hits,
 		      uint64_t *misses)
 {

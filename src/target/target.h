@@ -51,6 +51,11 @@ struct kdk_error *target_use_symbols(struct target *t, arch_symbol_fn *fn,
 
 void target_layout(const struct target *t, struct arch_layout *out);
 
+/* Forget the translations and page-table pages read so far: a running
+ * kernel (/proc/kcore) maps and unmaps vmalloc memory (stacks, modules)
+ * between one command and the next. */
+void target_forget(struct target *t);
+
 /* Translations found in the cache and walked. */
 void target_tlb_stats(const struct target *t, uint64_t *hits,
 		      uint64_t *misses);

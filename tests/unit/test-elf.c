@@ -1,6 +1,7 @@
 /* A tiny ELF vmcore built here: overlapping segments (as /proc/vmcore maps
  * the kernel text twice), a segment whose file size is less than its memory
- * size (makedumpfile -E), a segment ending inside a page, and notes. */
+ * size (makedumpfile -E), a segment ending inside a page, and notes. Then
+ * a tiny /proc/kcore (fs/proc/kcore.c's layout) copied to a file. */
 #include <elf.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -175,6 +176,103 @@ static void check_truncated(const char *path, const struct image *im)
 	kdk_error_free(err);
 }
 
+/*
+ * /proc/kcore's layout: p_offset = p_vaddr - PAGE_OFFSET + the header's
+ * size; direct-map RAM and kernel text with their physical addresses,
+ * vmalloc with p_paddr -1 (and a size no file could hold); notes of a
+ * zeroed NT_PRSTATUS, NT_PRPSINFO "vmlinux", NT_TASKSTRUCT, VMCOREINFO.
+ */
+#define K_PAGE_OFFSET	0xffff888000000000ULL
+#define K_TEXT		0xffffffff81000000ULL
+#define K_VMALLOC	0xffffc90000000000ULL
+#define K_NPHDR		4
+
+static void build_kcore(struct image *im, bool with_paddr)
+{
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)im->buf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(im->buf + sizeof(*eh));
+	size_t note_off = sizeof(*eh) + K_NPHDR * sizeof(Elf64_Phdr), notes = 0;
+	unsigned char prstatus[336] = { 0 }, prpsinfo[136] = { 0 };
+	unsigned char task[64] = { 1, 2, 3 };
+
+	build(im);	/* the ELF header; the rest is redone */
+	memset(im->buf + sizeof(*eh), 0, sizeof(im->buf) - sizeof(*eh));
+	eh->e_phnum = K_NPHDR;
+	prpsinfo[1] = 'R';
+	memcpy(prpsinfo + 40, "vmlinux", 7);
+	memcpy(prpsinfo + 56, "console=ttyS0", 13);
+	notes += put_note(im->buf + note_off, "CORE", 1, prstatus, sizeof(prstatus));
+	notes += put_note(im->buf + note_off + notes, "CORE", 3, prpsinfo,
+			  sizeof(prpsinfo));
+	notes += put_note(im->buf + note_off + notes, "CORE", 4, task, sizeof(task));
+	notes += put_note(im->buf + note_off + notes, "VMCOREINFO", 0, vmcoreinfo,
+			  sizeof(vmcoreinfo) - 1);
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = note_off,
+			      .p_filesz = notes };
+	/* RAM: physical [0, 0x3000) at PAGE_OFFSET, in the file at 0x1000 */
+	ph[1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_vaddr = K_PAGE_OFFSET,
+			      .p_paddr = 0, .p_offset = DATA_OFF,
+			      .p_filesz = 0x3000, .p_memsz = 0x3000 };
+	/* the kernel text: physical [0x1000, 0x2000) again, elsewhere in the
+	 * file (a real kcore puts it ~128 TB further) */
+	ph[2] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_vaddr = K_TEXT,
+			      .p_paddr = 0x1000, .p_offset = DATA_OFF + 0x3000,
+			      .p_filesz = 0x1000, .p_memsz = 0x1000 };
+	/* vmalloc: no physical address, 32 TB */
+	ph[3] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_vaddr = K_VMALLOC,
+			      .p_paddr = (uint64_t)-1,
+			      .p_offset = K_VMALLOC - K_PAGE_OFFSET + DATA_OFF,
+			      .p_filesz = 1ULL << 45, .p_memsz = 1ULL << 45 };
+	if (!with_paddr)	/* before Linux 4.11 */
+		ph[2].p_paddr = ph[3].p_paddr = 0;
+	for (uint64_t a = 0; a < 0x3000; a++)
+		im->buf[DATA_OFF + a] = byte_at(a);
+	for (uint64_t a = 0; a < 0x1000; a++)
+		im->buf[DATA_OFF + 0x3000 + a] = byte_at(0x1000 + a);
+	im->len = DATA_OFF + 0x4000;
+}
+
+static void check_kcore(const char *path, struct image *im)
+{
+	const struct dump_range *r;
+	struct kdk_error *err;
+	struct dump *d;
+	size_t n;
+
+	build_kcore(im, true);
+	write_file(path, im->buf, im->len);
+	err = dump_open(path, &d);
+	ok(!err, "a copy of /proc/kcore opens: %s", err ? err->msg : "yes");
+	if (err) {
+		kdk_error_free(err);
+		return;
+	}
+	is_str(dump_facts(d)->format, "ELF (a copy of /proc/kcore)",
+	       "kcore: told by its notes");
+	ok(!dump_facts(d)->live, "kcore: a copy in a file is not live");
+	r = dump_ranges(d, &n);
+	ok(n == 1 && r[0].start == 0 && r[0].end == 0x3000,
+	   "kcore: physical memory from RAM and text, not vmalloc (%zu ranges)",
+	   n);
+	ok(reads_as_file(d, 0, 0x2000) && reads_as_file(d, 0x2000, 0x1000),
+	   "kcore: physical memory reads");
+	ok(dump_cpu_count(d) == 0, "kcore: its zeroed NT_PRSTATUS is no CPU");
+	is_str(dump_vmcoreinfo_get(d, "OSRELEASE"), "6.1.0-elf",
+	       "kcore: VMCOREINFO from its note");
+	ok(dump_problem_count(d) == 0, "kcore: no problems (%s)",
+	   dump_problem_count(d) ? dump_problem(d, 0) : "none");
+	dump_close(d);
+
+	build_kcore(im, false);
+	write_file(path, im->buf, im->len);
+	err = dump_open(path, &d);
+	ok(err && strstr(err->msg, "no physical addresses"),
+	   "kcore without p_paddr is refused: %s", err ? err->msg : "opened");
+	if (!err)
+		dump_close(d);
+	kdk_error_free(err);
+}
+
 int main(void)
 {
 	char path[] = "/tmp/kdk-test-elf-XXXXXX";
@@ -195,6 +293,7 @@ int main(void)
 	ok(err && strstr(err->msg, "not a core dump"), "a vmlinux is refused: %s",
 	   err ? err->msg : "opened");
 	kdk_error_free(err);
+	check_kcore(path, im);
 	unlink(path);
 	free(im);
 	return tap_done();
