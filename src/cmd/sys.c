@@ -309,39 +309,16 @@ static struct kdk_error *sys_taint(struct session *s)
 	return err;
 }
 
-/* A .config value for JSON: a string without its quotes and escapes
- * (Kconfig writes \" and \\ inside them), anything else as written. */
-static void json_config_value(struct json_writer *w,
-			      const struct ikconfig_entry *e)
+/* An object of CONFIG_NAME: value, null for "is not set". */
+static struct kdk_error *print_config_json(struct session *s,
+					   const struct ikconfig *c)
 {
-	const char *v = e->value;
-	size_t n = e->value_len, k = 0;
-	char *buf;
-
-	if (n < 2 || v[0] != '"' || v[n - 1] != '"') {
-		json_string_len(w, v, n);
-		return;
-	}
-	buf = malloc(n);
-	if (!buf) {
-		json_string_len(w, v, n);
-		return;
-	}
-	for (size_t i = 1; i + 1 < n; i++) {
-		if (v[i] == '\\' && i + 2 < n)
-			i++;
-		buf[k++] = v[i];
-	}
-	json_string_len(w, buf, k);
-	free(buf);
-}
-
-static void print_config_json(struct session *s, const struct ikconfig *c)
-{
-	struct json_writer w;
+	char name[256], *value = malloc(c->len + 1);
 	struct ikconfig_entry e;
-	char name[256];
+	struct json_writer w;
 
+	if (!value)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	json_init(&w, s->out, true);
 	json_begin_object(&w);
 	for (const char *p = c->text; *p;) {
@@ -354,7 +331,8 @@ static void print_config_json(struct session *s, const struct ikconfig *c)
 			name[e.name_len] = '\0';
 			json_key(&w, name);
 			if (e.is_set)
-				json_config_value(&w, &e);
+				json_string_len(&w, value,
+						ikconfig_value(&e, value));
 			else
 				json_null(&w);
 		}
@@ -362,6 +340,8 @@ static void print_config_json(struct session *s, const struct ikconfig *c)
 	}
 	json_end_object(&w);
 	json_finish(&w);
+	free(value);
+	return NULL;
 }
 
 static struct kdk_error *sys_config(struct session *s)
@@ -375,11 +355,11 @@ static struct kdk_error *sys_config(struct session *s)
 	if (err)
 		return kdk_error_wrap(err, "config");
 	if (s->json)
-		print_config_json(s, &c);
+		err = print_config_json(s, &c);
 	else
 		fwrite(c.text, 1, c.len, s->out);
 	ikconfig_free(&c);
-	return NULL;
+	return err;
 }
 
 static struct kdk_error *cmd_sys(struct session *s, int argc, char **argv)

@@ -160,6 +160,23 @@ bool ikconfig_parse_line(const char *line, size_t len,
 	return true;
 }
 
+size_t ikconfig_value(const struct ikconfig_entry *e, char *buf)
+{
+	const char *v = e->value;
+	size_t n = e->value_len, k = 0;
+
+	if (n < 2 || v[0] != '"' || v[n - 1] != '"') {
+		memcpy(buf, v, n);
+		return n;
+	}
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (v[i] == '\\' && i + 2 < n)
+			i++;
+		buf[k++] = v[i];
+	}
+	return k;
+}
+
 /* Read what can be read of [addr, addr + len), a page of zeroes where a
  * page cannot be (the scan goes on past it). */
 static void read_tolerant(struct target *t, uint64_t addr, char *buf,

@@ -65,6 +65,11 @@ struct ikconfig_entry {
 bool ikconfig_parse_line(const char *line, size_t len,
 			 struct ikconfig_entry *out);
 
+/* The value as a program wants it: a string without its quotes and the
+ * backslashes Kconfig escapes '"' and '\\' with, anything else as
+ * written. buf holds e->value_len bytes; returns the length (no NUL). */
+size_t ikconfig_value(const struct ikconfig_entry *e, char *buf);
+
 /* The config of the dump's kernel: at kernel_config_data, else by a
  * scan of the kernel's read-only data. KDK_ERR_NOT_FOUND, saying so,
  * when the kernel was built without it. */

@@ -156,10 +156,36 @@ static void test_lines(void)
 	line("# CONFIG_X is not set, really", false, "", "", false);
 }
 
+static void value(const char *s, const char *want)
+{
+	struct ikconfig_entry e;
+	char buf[128];
+	size_t n;
+
+	if (!ikconfig_parse_line(s, strlen(s), &e)) {
+		ok(0, "value of '%s': the line does not parse", s);
+		return;
+	}
+	n = ikconfig_value(&e, buf);
+	buf[n] = '\0';
+	is_str(buf, want, "value of '%s'", s);
+}
+
+static void test_values(void)
+{
+	value("CONFIG_HZ=250", "250");
+	value("CONFIG_LOCALVERSION=\"\"", "");
+	value("CONFIG_CC_VERSION_TEXT=\"gcc (Debian 12.2.0-14) 12.2.0\"",
+	      "gcc (Debian 12.2.0-14) 12.2.0");
+	value("CONFIG_CMDLINE=\"a=\\\"b c\\\" d\\\\e\"", "a=\"b c\" d\\e");
+	value("CONFIG_X=\"", "\"");
+}
+
 int main(void)
 {
 	test_extract();
 	test_big();
 	test_lines();
+	test_values();
 	return tap_done();
 }
