@@ -1,13 +1,16 @@
 /* sys: the system the dump came from, in crash's layout: one fact a
  * line, the labels right-aligned in twelve columns. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/json.h"
 #include "cmd/commands.h"
+#include "kernel/ikconfig.h"
 #include "kernel/panic.h"
 #include "kernel/sysinfo.h"
+#include "kernel/taint.h"
 
 #define UNKNOWN "(unknown)"
 
@@ -206,6 +209,162 @@ static void print_json(struct session *s, const struct sysinfo *si,
 	json_finish(&w);
 }
 
+/* -t: crash's one line, "TAINTED_MASK: hex  letters"; a mask that came
+ * from the log says so after the letters. */
+static void print_taint_text(struct session *s, const struct taint_info *ti,
+			     const char *letters)
+{
+	FILE *o = s->out;
+
+	fprintf(o, "TAINTED_MASK: %" PRIx64 "  %s", ti->mask, letters);
+	if (ti->source == TAINT_FROM_LOG) {
+		fprintf(o, "  (from the log: its last \"Tainted:\" or \"Not "
+			"tainted\" header%s; tainted_mask is not in kallsyms)",
+			ti->log.died_after ? ", and D for the oops that "
+			"panicked after it" : "");
+		if (ti->log.unknown[0])
+			fprintf(o, "  (letters no flag has: %s)",
+				ti->log.unknown);
+	}
+	fputc('\n', o);
+}
+
+static void json_flags(struct json_writer *w, const struct taint_table *tab,
+		       uint64_t mask)
+{
+	json_begin_array(w);
+	for (int i = 0; i < TAINT_MAX_FLAGS; i++) {
+		char letter[2] = { i < tab->count ? tab->c_true[i] : 0, 0 };
+
+		if (!(mask >> i & 1))
+			continue;
+		json_begin_object(w);
+		json_key_int(w, "bit", i);
+		json_key_string(w, "letter", letter[0] ? letter : NULL);
+		json_key_string(w, "name", taint_flag_name(i));
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void print_taint_json(struct session *s, const struct taint_info *ti,
+			     const char *letters)
+{
+	struct json_writer w;
+	char log_letters[TAINT_MAX_FLAGS + 1];
+
+	json_init(&w, s->out, true);
+	json_begin_object(&w);
+	json_key_uint(&w, "tainted_mask", ti->mask);
+	json_key_string(&w, "letters", letters);
+	json_key_string(&w, "source", ti->source == TAINT_FROM_MASK ?
+			"tainted_mask" : "log");
+	json_key_string(&w, "table", ti->table.from_kernel ? "taint_flags" :
+			"builtin");
+	json_key(&w, "flags");
+	json_flags(&w, &ti->table, ti->mask);
+	json_key(&w, "log");
+	if (ti->log.found) {
+		taint_letters(&ti->table, taint_log_mask(&ti->log),
+			      log_letters, sizeof(log_letters));
+		json_begin_object(&w);
+		json_key_uint(&w, "tainted_mask", taint_log_mask(&ti->log));
+		json_key_string(&w, "letters", log_letters);
+		json_key_string(&w, "header", ti->log.header);
+		json_key_bool(&w, "died_after_header", ti->log.died_after);
+		json_key_string(&w, "unknown_letters", ti->log.unknown);
+		json_end_object(&w);
+	} else {
+		json_null(&w);
+	}
+	if (ti->log_err)
+		json_key_string(&w, "log_error", ti->log_err->msg);
+	json_end_object(&w);
+	json_finish(&w);
+}
+
+static struct kdk_error *needs_target(struct session *s)
+{
+	if (s->target)
+		return NULL;
+	return kdk_error(KDK_ERR_NOT_PRESENT, "needs the kernel's virtual "
+			 "memory, which this dump does not give: %s",
+			 s->target_why ? s->target_why : "no dump open");
+}
+
+static struct kdk_error *sys_taint(struct session *s)
+{
+	struct kdk_error *err = needs_target(s);
+	char letters[TAINT_MAX_FLAGS + 1];
+	struct taint_info ti;
+
+	if (err)
+		return err;
+	err = taint_read(s->target, s->symbols, &ti);
+	if (!err) {
+		taint_letters(&ti.table, ti.mask, letters, sizeof(letters));
+		if (s->json)
+			print_taint_json(s, &ti, letters);
+		else
+			print_taint_text(s, &ti, letters);
+	}
+	kdk_error_free(ti.log_err);
+	return err;
+}
+
+/* An object of CONFIG_NAME: value, null for "is not set". */
+static struct kdk_error *print_config_json(struct session *s,
+					   const struct ikconfig *c)
+{
+	char name[256], *value = malloc(c->len + 1);
+	struct ikconfig_entry e;
+	struct json_writer w;
+
+	if (!value)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	json_init(&w, s->out, true);
+	json_begin_object(&w);
+	for (const char *p = c->text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (ikconfig_parse_line(p, len, &e) &&
+		    e.name_len < sizeof(name)) {
+			memcpy(name, e.name, e.name_len);
+			name[e.name_len] = '\0';
+			json_key(&w, name);
+			if (e.is_set)
+				json_string_len(&w, value,
+						ikconfig_value(&e, value));
+			else
+				json_null(&w);
+		}
+		p += len + (nl != NULL);
+	}
+	json_end_object(&w);
+	json_finish(&w);
+	free(value);
+	return NULL;
+}
+
+static struct kdk_error *sys_config(struct session *s)
+{
+	struct kdk_error *err = needs_target(s);
+	struct ikconfig c;
+
+	if (err)
+		return err;
+	err = ikconfig_read(s->target, s->symbols, &c);
+	if (err)
+		return kdk_error_wrap(err, "config");
+	if (s->json)
+		err = print_config_json(s, &c);
+	else
+		fwrite(c.text, 1, c.len, s->out);
+	ikconfig_free(&c);
+	return err;
+}
+
 static struct kdk_error *cmd_sys(struct session *s, int argc, char **argv)
 {
 	const struct dump_facts *f = dump_facts(s->dump);
@@ -216,16 +375,23 @@ static struct kdk_error *cmd_sys(struct session *s, int argc, char **argv)
 	char panic[320];
 	struct sysinfo si;
 	struct sys_text x;
-	bool partial;
+	bool partial, taint = false;
 	int c;
 
 	command_opts_init(&o, argc, argv);
-	while ((c = command_opts_next(&o, &cmd_sys_def, "", &err)) != 0)
+	while ((c = command_opts_next(&o, &cmd_sys_def, "t", &err)) != 0) {
 		if (err)
 			return err;
+		taint = true;
+	}
+	for (int i = o.ind; i < argc; i++)
+		if (taint || strcmp(argv[i], "config") != 0)
+			return command_usage(&cmd_sys_def, "unexpected '%s'",
+					     argv[i]);
+	if (taint)
+		return sys_taint(s);
 	if (o.ind < argc)
-		return command_usage(&cmd_sys_def, "unexpected '%s'",
-				     argv[o.ind]);
+		return sys_config(s);
 	sysinfo_read(s->dump, s->target, s->symbols, &si);
 	format_all(&si, &x);
 	if (s->target && !f->live)
@@ -245,7 +411,7 @@ const struct command cmd_sys_def = {
 	.name = "sys",
 	.fn = cmd_sys,
 	.summary = "system data",
-	.synopsis = "sys",
+	.synopsis = "sys [-t | config]",
 	.help =
 "Shows what the dump says about the system as a whole: the vmlinux (or\n"
 "that the symbols came from the dump's own kallsyms), the dump file\n"
@@ -264,7 +430,30 @@ const struct command cmd_sys_def = {
 "crash; --json says \"live\": true.\n"
 "\n"
 "A fact the dump does not hold (a data symbol that kallsyms lacks, as on\n"
-"kernels built without CONFIG_KALLSYMS_ALL) is shown as (unknown).",
+"kernels built without CONFIG_KALLSYMS_ALL) is shown as (unknown).\n"
+"\n"
+"  -t  the kernel's taints: tainted_mask in hex, then the letter of each\n"
+"      set bit in bit order, as crash prints them (the 'G' shown for a\n"
+"      clear P bit is left out). The letters are the kernel's own\n"
+"      taint_flags[] when kallsyms has it, else the 19 flags of Linux\n"
+"      6.1 (Documentation/admin-guide/tainted-kernels.rst). A kernel\n"
+"      without CONFIG_KALLSYMS_ALL (Debian's arm64) has no tainted_mask\n"
+"      in kallsyms: the mask is then read off the letters of the last\n"
+"      \"Tainted:\" (or \"Not tainted\") header in the log, plus D when\n"
+"      the kernel panicked with \"Fatal exception\" after it (the oops\n"
+"      sets TAINT_DIE after printing its header), and the line says it\n"
+"      came from the log. A taint set after that header in any other\n"
+"      way is not seen. --json adds each flag's bit, letter and name,\n"
+"      and what the log says beside what memory says.\n"
+"\n"
+"  config  the kernel's built-in .config (CONFIG_IKCONFIG): the gzip\n"
+"      between the IKCFG_ST and IKCFG_ED markers, at kernel_config_data,\n"
+"      else found by searching the kernel's read-only data. Printed as\n"
+"      the kernel holds it, blank lines included (crash drops those).\n"
+"      --json gives an object of CONFIG_NAME: value, a string's value\n"
+"      without its quotes, and null for \"# CONFIG_NAME is not set\".\n"
+"      A kernel built without CONFIG_IKCONFIG (or with it as the module\n"
+"      configs.ko, which is not read) gets a one-line error.",
 	.examples =
 "  crash> sys\n"
 "        KERNEL: (none: symbols from the dump)\n"
@@ -272,5 +461,13 @@ const struct command cmd_sys_def = {
 "          CPUS: 2\n"
 "          DATE: Sun Nov 22 06:08:30 UTC 2026\n"
 "        UPTIME: 00:00:04\n"
-"  ...",
+"  ...\n"
+"\n"
+"  An out-of-tree (O), unsigned (E) module, then a soft lockup (L):\n"
+"\n"
+"  crash> sys -t\n"
+"  TAINTED_MASK: 7000  OEL\n"
+"\n"
+"  crash> sys config | grep CONFIG_HZ=\n"
+"  CONFIG_HZ=250",
 };
