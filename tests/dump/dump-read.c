@@ -6,6 +6,10 @@
  *   dump-read --bench N DUMP  reads N random pages of the dump's memory
  *                             ranges and prints the time and cache stats
  *   dump-read --cpus DUMP     prints "INDEX PR_PID REGS-HEX" per CPU note
+ *   dump-read --scan-vmcoreinfo DUMP
+ *                             scans memory for VMCOREINFO (as dump_open()
+ *                             does for dumps without it, but also on dumps
+ *                             with it) and prints where and how long, JSON
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -199,11 +203,38 @@ static int bench(const char *path, long n)
 	return 0;
 }
 
+/* Time dump_scan_vmcoreinfo() on its own. */
+static int scan_vmcoreinfo(struct dump *d)
+{
+	struct dump_vmcoreinfo_found found;
+	struct timespec t0, t1;
+	struct kdk_error *err;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = dump_scan_vmcoreinfo(d, &found);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("{\"found\": %s, \"paddr\": %" PRIu64 ", \"in_note\": %s, "
+	       "\"length\": %zu, \"pages_scanned\": %" PRIu64 ", "
+	       "\"seconds\": %.6f}\n", err ? "false" : "true",
+	       err ? 0 : found.paddr, !err && found.in_note ? "true" : "false",
+	       err ? 0 : found.len, found.pages_scanned, s);
+	if (err && err->code != KDK_ERR_NOT_FOUND) {
+		fprintf(stderr, "dump-read: %s\n", err->msg);
+		kdk_error_free(err);
+		return 1;
+	}
+	kdk_error_free(err);
+	free(found.text);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kdk_error *err;
 	struct dump *d;
-	bool cpus = false;
+	bool cpus = false, scan = false;
 	long n = -1;
 	int ret;
 
@@ -215,9 +246,14 @@ int main(int argc, char **argv)
 		cpus = true;
 		argv++;
 		argc--;
+	} else if (argc == 3 && strcmp(argv[1], "--scan-vmcoreinfo") == 0) {
+		scan = true;
+		argv++;
+		argc--;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: dump-read [--bench N | --cpus] DUMP\n");
+		fprintf(stderr, "usage: dump-read [--bench N | --cpus | "
+			"--scan-vmcoreinfo] DUMP\n");
 		return 2;
 	}
 	if (n >= 0)
@@ -227,6 +263,8 @@ int main(int argc, char **argv)
 		return fail(err, argv[1]);
 	if (cpus)
 		ret = print_cpus(d);
+	else if (scan)
+		ret = scan_vmcoreinfo(d);
 	else
 		ret = serve_reads(d);
 	dump_close(d);
