@@ -25,6 +25,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "shell"))
+import kernels  # noqa: E402
 import labruns  # noqa: E402
 import novmcoreinfo  # noqa: E402
 
@@ -140,11 +141,18 @@ def test_found_vmcoreinfo_is_the_note_that_was_cut(case):
 
 def test_found_where_the_kernel_points(case):
     """The kernel's vmcoreinfo_note pointer, read and translated on the
-    original dump, is where the scan found the note (x86_64: arm64's
-    kallsyms in the dump has no data symbols to read it by)."""
-    if case["arch"] != "x86_64":
-        pytest.skip("no vmcoreinfo_note symbol in arm64's kallsyms")
-    word = ok(case["original"], "-c", "rd vmcoreinfo_note").split()[1]
+    original dump, is where the scan found the note. Its address is the
+    vmlinux's (nm) plus KERNELOFFSET: arm64's kallsyms has no data symbols."""
+    vmlinux = kernels.vmlinux_path(case["arch"])
+    if not vmlinux.is_file():
+        pytest.skip(f"no {vmlinux}")
+    nm = subprocess.run(["nm", str(vmlinux)], capture_output=True, text=True,
+                        check=True).stdout
+    link = next(int(l.split()[0], 16) for l in nm.splitlines()
+                if l.split()[2:] == ["vmcoreinfo_note"])
+    vi = json.loads(ok("info", "--json", case["original"]))["vmcoreinfo"]
+    addr = link + int(vi["KERNELOFFSET"], 16)
+    word = ok(case["original"], "-c", f"rd {addr:#x}").split()[1]
     vt = ok(case["original"], "-c", f"vtop {word}").splitlines()[1].split()
     src = json.loads(ok("info", "--json", case["stripped"]))["vmcoreinfo_source"]
     assert vt[0] == word
