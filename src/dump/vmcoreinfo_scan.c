@@ -175,8 +175,8 @@ struct kdk_error *dump_scan_vmcoreinfo(struct dump *d,
 	struct kdk_error *err = NULL;
 
 	dump_source_advise(d->src, DUMP_ACCESS_SEQUENTIAL);
-	for (size_t i = 0; i < d->n_ranges && !(best.text && best.in_note);
-	     i++) {
+	for (size_t i = 0; i < d->n_ranges && !err &&
+	     !(best.text && best.in_note); i++) {
 		const struct dump_range *r = &d->ranges[i];
 		uint64_t page = (r->start + SCAN_STEP - 1) / SCAN_STEP *
 				SCAN_STEP;
