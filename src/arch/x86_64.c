@@ -17,12 +17,12 @@
  * direct map), and a read the kernel could not have done must fail. The
  * target caches translations, so walks are rare.
  */
-#include "arch/arch.h"
+#include "arch/x86_64.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define START_KERNEL_MAP	0xffffffff80000000ULL
+#define START_KERNEL_MAP	X86_64_START_KERNEL_MAP
 #define PTE_PRESENT		(1ULL << 0)
 #define PTE_PSE			(1ULL << 7)
 #define PTE_ADDR_MASK		0x000ffffffffff000ULL
@@ -373,6 +373,33 @@ out:
 static void x86_64_close(void *priv)
 {
 	free(priv);
+}
+
+struct kdk_error *x86_64_translate(arch_read_phys_fn *read, void *arg,
+				   uint64_t pgd, int levels, uint64_t vaddr,
+				   uint64_t *paddr)
+{
+	struct x86_64 *x = calloc(1, sizeof(*x));
+	struct arch_vtop vt = { .vaddr = vaddr };
+	struct kdk_error *err;
+
+	if (!x)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	x->ctx.read_phys = read;
+	x->ctx.read_arg = arg;
+	x->levels = levels;
+	x->pgd = pgd;
+	x->addr_mask = PTE_ADDR_MASK;
+	err = read(arg, pgd, x->top, sizeof(x->top));
+	if (err)
+		err = kdk_error_wrap(err, "reading the page table root at "
+				     "%#llx", (unsigned long long)pgd);
+	else
+		err = x86_64_vtop(x, vaddr, &vt);
+	if (!err)
+		*paddr = vt.paddr;
+	free(x);
+	return err;
 }
 
 static const char *const x86_64_machines[] = { "x86_64", "amd64", NULL };

@@ -228,6 +228,26 @@ static void print_cpus(const struct info *in)
 	printf(")\n");
 }
 
+/* Where VMCOREINFO came from; said only when it was not a note or the
+ * header, as a dump without it is worth knowing about. */
+static void print_vmcoreinfo_origin(const struct info *in)
+{
+	const struct dump_vmcoreinfo_origin *o =
+		dump_vmcoreinfo_origin(in->dump);
+
+	if (o->from == DUMP_VMCOREINFO_MEMORY)
+		printf("%-14sfound in memory at physical 0x%" PRIx64 " (the "
+		       "kernel's %s), the dump had no VMCOREINFO note\n",
+		       "VMCOREINFO", o->paddr,
+		       o->in_note ? "vmcoreinfo_note" : "vmcoreinfo_data page");
+	else if (o->from == DUMP_VMCOREINFO_NONE && o->scanned)
+		printf("%-14snone: no note, and none found in memory (%" PRIu64
+		       " pages looked at); give the kernel's vmlinux\n",
+		       "VMCOREINFO", o->pages_scanned);
+	else if (o->from == DUMP_VMCOREINFO_NONE)
+		printf("%-14s%s\n", "VMCOREINFO", "none in this dump");
+}
+
 static void print_kernel(const struct info *in)
 {
 	char when[64];
@@ -246,8 +266,7 @@ static void print_kernel(const struct info *in)
 		format_time(in->f->timestamp, when, sizeof(when));
 		printf("%-14s%s (when the dump was written)\n", "dump time", when);
 	}
-	if (!dump_vmcoreinfo(in->dump))
-		printf("%-14s%s\n", "VMCOREINFO", "none in this dump");
+	print_vmcoreinfo_origin(in);
 }
 
 static void print_ranges(const struct info *in)
@@ -385,6 +404,27 @@ static void json_cpus(struct json_writer *w, const struct info *in)
 	json_end_array(w);
 }
 
+static void json_vmcoreinfo_origin(struct json_writer *w,
+				   const struct info *in)
+{
+	const struct dump_vmcoreinfo_origin *o =
+		dump_vmcoreinfo_origin(in->dump);
+
+	json_key(w, "vmcoreinfo_source");
+	json_begin_object(w);
+	json_key_string(w, "from", o->from == DUMP_VMCOREINFO_NONE ? NULL :
+			dump_vmcoreinfo_from_name(o->from));
+	if (o->from == DUMP_VMCOREINFO_MEMORY) {
+		json_key_hex(w, "paddr", o->paddr);
+		json_key_string(w, "in", o->in_note ? "vmcoreinfo_note" :
+				"vmcoreinfo_data");
+	}
+	json_key_bool(w, "memory_scanned", o->scanned);
+	if (o->scanned)
+		json_key_uint(w, "pages_scanned", o->pages_scanned);
+	json_end_object(w);
+}
+
 static void json_vmcoreinfo(struct json_writer *w, const struct info *in,
 			    bool all)
 {
@@ -393,6 +433,7 @@ static void json_vmcoreinfo(struct json_writer *w, const struct info *in,
 	char when[64];
 
 	json_key_string(w, "release", in->release);
+	json_vmcoreinfo_origin(w, in);
 	json_key(w, "vmcoreinfo");
 	if (!vi) {
 		json_null(w);

@@ -295,7 +295,8 @@ static struct kdk_error *read_vmcoreinfo_and_notes(struct dump *d,
 		err = read_blob(d, sh->offset_vmcoreinfo, sh->size_vmcoreinfo,
 				MAX_VMCOREINFO, "VMCOREINFO", &blob);
 		if (!err && blob)
-			err = dump_set_vmcoreinfo(d, blob, sh->size_vmcoreinfo);
+			err = dump_set_vmcoreinfo(d, blob, sh->size_vmcoreinfo,
+						  DUMP_VMCOREINFO_HEADER);
 		free(blob);
 	}
 	if (!err && h->header_version >= 4 && sh->size_note) {

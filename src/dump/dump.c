@@ -69,14 +69,19 @@ struct kdk_error *dump_add_range(struct dump *d, uint64_t start, uint64_t end)
 }
 
 struct kdk_error *dump_set_vmcoreinfo(struct dump *d, const char *text,
-				      size_t len)
+				      size_t len,
+				      enum dump_vmcoreinfo_from from)
 {
 	struct kdk_error *err;
 
 	vmcoreinfo_free(d->vmcoreinfo);
 	d->vmcoreinfo = NULL;
+	d->vmcoreinfo_origin.from = DUMP_VMCOREINFO_NONE;
 	err = vmcoreinfo_parse(text, len, &d->vmcoreinfo);
-	return err ? dump_add_problem_err(d, err, "VMCOREINFO") : NULL;
+	if (err)
+		return dump_add_problem_err(d, err, "VMCOREINFO");
+	d->vmcoreinfo_origin.from = from;
+	return NULL;
 }
 
 struct kdk_error *dump_set_notes(struct dump *d, const void *area, size_t len)
@@ -191,7 +196,7 @@ static struct kdk_error *settle_page_size(struct dump *d)
 	int64_t size;
 	struct kdk_error *err;
 
-	if (d->facts.page_size)
+	if (d->facts.page_size && !d->facts.page_size_assumed)
 		return NULL;
 	d->facts.page_size = DEFAULT_PAGE_SIZE;
 	d->facts.page_size_assumed = true;
@@ -221,7 +226,40 @@ static struct kdk_error *vmcoreinfo_from_note(struct dump *d)
 	note = dump_notes_find(&d->notes, "VMCOREINFO", 0);
 	if (!note)
 		return NULL;
-	return dump_set_vmcoreinfo(d, (const char *)note->desc, note->descsz);
+	return dump_set_vmcoreinfo(d, (const char *)note->desc, note->descsz,
+				   DUMP_VMCOREINFO_NOTE);
+}
+
+/*
+ * A dump without VMCOREINFO (QEMU's dump-guest-memory without its
+ * vmcoreinfo device, other tools' ELF cores): look for the kernel's own
+ * copy in memory, so that everything above works as with the note. Runs
+ * once the page size and the page cache are settled, as it reads memory.
+ */
+static struct kdk_error *vmcoreinfo_from_memory(struct dump *d)
+{
+	struct dump_vmcoreinfo_origin *o = &d->vmcoreinfo_origin;
+	struct dump_vmcoreinfo_found found;
+	struct kdk_error *err;
+
+	if (d->vmcoreinfo)
+		return NULL;
+	err = dump_scan_vmcoreinfo(d, &found);
+	o->scanned = true;
+	o->pages_scanned = found.pages_scanned;
+	if (err) {
+		if (err->code == KDK_ERR_NOMEM)
+			return err;
+		kdk_error_free(err);
+		return NULL;
+	}
+	err = dump_set_vmcoreinfo(d, found.text, found.len,
+				  DUMP_VMCOREINFO_MEMORY);
+	o->paddr = found.paddr;
+	o->in_note = found.in_note;
+	free(found.text);
+	/* the page cache, if any, was made for the page size the format gave */
+	return err || d->cache ? err : settle_page_size(d);
 }
 
 static struct kdk_error *open_format(struct dump *d)
@@ -246,13 +284,15 @@ static struct kdk_error *open_format(struct dump *d)
 	err = d->ops->open(d);
 	if (err)
 		return err;
+	merge_ranges(d);
 	err = vmcoreinfo_from_note(d);
 	if (!err)
 		err = settle_page_size(d);
 	if (!err && d->ops->read_page)
 		err = page_cache_new(d->facts.page_size,
 				     CACHE_BYTES / d->facts.page_size, &d->cache);
-	merge_ranges(d);
+	if (!err)
+		err = vmcoreinfo_from_memory(d);
 	return err;
 }
 
@@ -385,6 +425,22 @@ const struct vmcoreinfo *dump_vmcoreinfo(const struct dump *d)
 const char *dump_vmcoreinfo_get(const struct dump *d, const char *key)
 {
 	return d->vmcoreinfo ? vmcoreinfo_get(d->vmcoreinfo, key) : NULL;
+}
+
+const struct dump_vmcoreinfo_origin *
+dump_vmcoreinfo_origin(const struct dump *d)
+{
+	return &d->vmcoreinfo_origin;
+}
+
+const char *dump_vmcoreinfo_from_name(enum dump_vmcoreinfo_from from)
+{
+	switch (from) {
+	case DUMP_VMCOREINFO_NOTE:	return "ELF note";
+	case DUMP_VMCOREINFO_HEADER:	return "kdump header";
+	case DUMP_VMCOREINFO_MEMORY:	return "memory";
+	default:			return "none";
+	}
 }
 
 const struct dump_notes *dump_notes(const struct dump *d)

@@ -90,10 +90,49 @@ const struct dump_range *dump_ranges(const struct dump *d, size_t *n);
 size_t dump_problem_count(const struct dump *d);
 const char *dump_problem(const struct dump *d, size_t i);
 
-/* VMCOREINFO, from the ELF note or the kdump sub-header; NULL if the dump
- * has none. */
+/* VMCOREINFO, from the ELF note or the kdump sub-header, or else found in
+ * the dump's physical memory (dump_scan_vmcoreinfo()); NULL if none. */
 const struct vmcoreinfo *dump_vmcoreinfo(const struct dump *d);
 const char *dump_vmcoreinfo_get(const struct dump *d, const char *key);
+
+enum dump_vmcoreinfo_from {
+	DUMP_VMCOREINFO_NONE,
+	DUMP_VMCOREINFO_NOTE,	/* a "VMCOREINFO" ELF note (ELF PT_NOTE, or
+				   the note area of a kdump-compressed dump) */
+	DUMP_VMCOREINFO_HEADER,	/* the kdump sub-header's own copy */
+	DUMP_VMCOREINFO_MEMORY,	/* the dump had neither: found in memory */
+};
+
+/* Where dump_vmcoreinfo() came from. */
+struct dump_vmcoreinfo_origin {
+	enum dump_vmcoreinfo_from from;
+	uint64_t paddr;		/* MEMORY: where the note or the text
+				   starts (physical) */
+	bool in_note;		/* MEMORY: inside the kernel's vmcoreinfo_note,
+				   else its vmcoreinfo_data page */
+	bool scanned;		/* memory was scanned (found or not) */
+	uint64_t pages_scanned;
+};
+
+const struct dump_vmcoreinfo_origin *
+dump_vmcoreinfo_origin(const struct dump *d);
+/* "ELF note", "kdump header", "memory" or "none". */
+const char *dump_vmcoreinfo_from_name(enum dump_vmcoreinfo_from from);
+
+/* What a scan of physical memory found (src/dump/vmcoreinfo_scan.c). */
+struct dump_vmcoreinfo_found {
+	char *text;		/* malloc'd, NUL-terminated; NULL if none */
+	size_t len;
+	uint64_t paddr;		/* where the note (in_note) or the text starts */
+	bool in_note;
+	uint64_t pages_scanned;
+};
+
+/* Look for VMCOREINFO at the start of every 4 KiB page of physical memory
+ * (dump_open() does this when the file has none). KDK_ERR_NOT_FOUND if
+ * there is none; out->pages_scanned is set either way. */
+struct kdk_error *dump_scan_vmcoreinfo(struct dump *d,
+				       struct dump_vmcoreinfo_found *out);
 
 /* All ELF notes of the dump. */
 const struct dump_notes *dump_notes(const struct dump *d);

@@ -38,6 +38,7 @@ struct dump {
 	size_t n_ranges, ranges_cap;
 	struct dump_notes notes;
 	struct vmcoreinfo *vmcoreinfo;
+	struct dump_vmcoreinfo_origin vmcoreinfo_origin;
 	struct page_cache *cache;	/* for formats with read_page */
 	char **problems;
 	size_t n_problems;
@@ -54,7 +55,8 @@ struct kdk_error *dump_add_range(struct dump *d, uint64_t start, uint64_t end);
 
 /* Parse VMCOREINFO text into d->vmcoreinfo; failure is only a problem. */
 struct kdk_error *dump_set_vmcoreinfo(struct dump *d, const char *text,
-				      size_t len);
+				      size_t len,
+				      enum dump_vmcoreinfo_from from);
 /* Parse a note area into d->notes; a malformed note is only a problem. */
 struct kdk_error *dump_set_notes(struct dump *d, const void *area, size_t len);
 

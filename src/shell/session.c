@@ -45,8 +45,9 @@ static struct kdk_error *open_kernel(struct session *s)
 	err = target_open(s->dump, &s->target);
 	if (err) {
 		s->target = NULL;
+		/* kallsyms is read through it: the same reason */
 		if (!keep_reason(err, &s->target_why) ||
-		    !(s->symbols_why = strdup("no kernel virtual memory")))
+		    !(s->symbols_why = strdup(s->target_why)))
 			return kdk_error(KDK_ERR_NOMEM, "out of memory");
 		return NULL;
 	}

@@ -31,6 +31,25 @@ static uint64_t max_paddr(const struct dump *d)
 	return n ? r[n - 1].end : 0;
 }
 
+/* The arches find the kernel page tables through VMCOREINFO; say plainly
+ * when a dump has none anywhere, and what would do instead. */
+static struct kdk_error *need_vmcoreinfo(const struct dump *d)
+{
+	const struct dump_vmcoreinfo_origin *o = dump_vmcoreinfo_origin(d);
+
+	if (dump_vmcoreinfo(d))
+		return NULL;
+	if (!o->scanned)
+		return kdk_error(KDK_ERR_NOT_FOUND, "the dump has no "
+				 "VMCOREINFO; give the kernel's vmlinux "
+				 "(kdumpkit vmlinux vmcore)");
+	return kdk_error(KDK_ERR_NOT_FOUND, "no VMCOREINFO anywhere: the "
+			 "dump has no VMCOREINFO note and none was found in "
+			 "its memory (%llu pages looked at); give the "
+			 "kernel's vmlinux (kdumpkit vmlinux vmcore)",
+			 (unsigned long long)o->pages_scanned);
+}
+
 struct kdk_error *target_open(struct dump *d, struct target **out)
 {
 	const struct dump_facts *facts = dump_facts(d);
@@ -49,7 +68,9 @@ struct kdk_error *target_open(struct dump *d, struct target **out)
 	t->dump = d;
 	tlb_init(&t->tlb);
 	ctx.read_arg = t;
-	err = table_cache_init(&t->tables);
+	err = need_vmcoreinfo(d);
+	if (!err)
+		err = table_cache_init(&t->tables);
 	if (!err)
 		err = arch_open(facts->machine, &ctx, &t->arch);
 	if (err) {

@@ -6,6 +6,14 @@
  *   dump-read --bench N DUMP  reads N random pages of the dump's memory
  *                             ranges and prints the time and cache stats
  *   dump-read --cpus DUMP     prints "INDEX PR_PID REGS-HEX" per CPU note
+ *   dump-read --scan-vmcoreinfo DUMP
+ *                             scans memory for VMCOREINFO (as dump_open()
+ *                             does for dumps without it, but also on dumps
+ *                             with it) and prints where and how long, JSON
+ *   dump-read --read-heads DUMP
+ *                             reads the first 34 bytes of every 4 KiB page,
+ *                             as a scan that finds nothing does, and prints
+ *                             how long that took, JSON
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -199,11 +207,66 @@ static int bench(const char *path, long n)
 	return 0;
 }
 
+/* Time dump_scan_vmcoreinfo() on its own. */
+static int scan_vmcoreinfo(struct dump *d)
+{
+	struct dump_vmcoreinfo_found found;
+	struct timespec t0, t1;
+	struct kdk_error *err;
+	double s;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = dump_scan_vmcoreinfo(d, &found);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("{\"found\": %s, \"paddr\": %" PRIu64 ", \"in_note\": %s, "
+	       "\"length\": %zu, \"pages_scanned\": %" PRIu64 ", "
+	       "\"seconds\": %.6f}\n", err ? "false" : "true",
+	       err ? 0 : found.paddr, !err && found.in_note ? "true" : "false",
+	       err ? 0 : found.len, found.pages_scanned, s);
+	if (err && err->code != KDK_ERR_NOT_FOUND) {
+		fprintf(stderr, "dump-read: %s\n", err->msg);
+		kdk_error_free(err);
+		return 1;
+	}
+	kdk_error_free(err);
+	free(found.text);
+	return 0;
+}
+
+/* The cost of a full scan on dumps that have VMCOREINFO early. */
+static int read_heads(struct dump *d)
+{
+	struct timespec t0, t1;
+	const struct dump_range *r;
+	uint64_t pages = 0, ok = 0;
+	unsigned char head[34];
+	size_t n;
+
+	r = dump_ranges(d, &n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < n; i++)
+		for (uint64_t a = (r[i].start + 4095) / 4096 * 4096;
+		     a + sizeof(head) <= r[i].end; a += 4096) {
+			struct kdk_error *err = dump_read_phys(d, a, head,
+							       sizeof(head));
+
+			pages++;
+			ok += !err;
+			kdk_error_free(err);
+		}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("{\"pages\": %" PRIu64 ", \"read\": %" PRIu64 ", "
+	       "\"seconds\": %.6f}\n", pages, ok,
+	       (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct kdk_error *err;
 	struct dump *d;
-	bool cpus = false;
+	bool cpus = false, scan = false, heads = false;
 	long n = -1;
 	int ret;
 
@@ -215,9 +278,18 @@ int main(int argc, char **argv)
 		cpus = true;
 		argv++;
 		argc--;
+	} else if (argc == 3 && strcmp(argv[1], "--scan-vmcoreinfo") == 0) {
+		scan = true;
+		argv++;
+		argc--;
+	} else if (argc == 3 && strcmp(argv[1], "--read-heads") == 0) {
+		heads = true;
+		argv++;
+		argc--;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: dump-read [--bench N | --cpus] DUMP\n");
+		fprintf(stderr, "usage: dump-read [--bench N | --cpus | "
+			"--scan-vmcoreinfo | --read-heads] DUMP\n");
 		return 2;
 	}
 	if (n >= 0)
@@ -227,6 +299,10 @@ int main(int argc, char **argv)
 		return fail(err, argv[1]);
 	if (cpus)
 		ret = print_cpus(d);
+	else if (scan)
+		ret = scan_vmcoreinfo(d);
+	else if (heads)
+		ret = read_heads(d);
 	else
 		ret = serve_reads(d);
 	dump_close(d);
