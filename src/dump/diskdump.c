@@ -472,10 +472,13 @@ static struct kdk_error *diskdump_read_page(struct dump *d, uint64_t pfn,
 /* --- counting pages --- */
 
 /* The file offset of the shared page of zeros, or UINT64_MAX: the first
- * page of data, if it is zeros and stored as is. */
+ * page of data, if it is zeros and stored as is. The data starts after
+ * room for a descriptor per saved page, even in a part of a split dump,
+ * which holds the descriptors of its own PFNs only (makedumpfile.c:
+ * write_kdump_pages_and_bitmap_cyclic() sizes it by num_dumpable). */
 static uint64_t zero_page_offset(struct dump *d, struct diskdump *dd)
 {
-	uint64_t off = dd->desc_off + dd->n_desc * sizeof(struct page_desc);
+	uint64_t off = dd->desc_off + dd->saved.set * sizeof(struct page_desc);
 	struct kdk_error *err;
 
 	err = dump_source_read(d->src, off, dd->scratch, dd->block_size);

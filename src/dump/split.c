@@ -72,11 +72,11 @@ static struct kdk_error *check_is_part(struct split_part *p)
 	struct diskdump_split s;
 
 	if (!diskdump_split_info(p->d, &s))
-		return kdk_error(KDK_ERR_USAGE, "%s: an %s dump, not a part of a "
+		return kdk_error(KDK_ERR_FORMAT, "%s: an %s dump, not a part of a "
 				 "split dump (makedumpfile --split): give it "
 				 "alone", p->path, dump_facts(p->d)->format);
 	if (!s.split)
-		return kdk_error(KDK_ERR_USAGE, "%s: a whole dump, not a part of "
+		return kdk_error(KDK_ERR_FORMAT, "%s: a whole dump, not a part of "
 				 "a split dump (makedumpfile --split): give it "
 				 "alone", p->path);
 	p->start_pfn = s.start_pfn;
