@@ -13,7 +13,8 @@
 #include "dump/dump.h"
 #include "subcommands.h"
 
-#define INFO_USAGE "usage: kdumpkit info [--json] [--vmcoreinfo | --dmesg] vmcore..."
+#define INFO_USAGE "usage: kdumpkit info [--json] [--vmcoreinfo | --dmesg] " \
+	"vmcore..."
 
 struct info_opts {
 	bool json;
