@@ -18,12 +18,13 @@ struct subcommand {
 static int run_help(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
-	{ "analyze", "analyze [vmlinux] vmcore [-c \"cmd; cmd\"] [-i script] [--json]",
+	{ "analyze", "analyze [vmlinux] vmcore... [-c \"cmd; cmd\"] [-i script] [--json]",
 	  "crash-compatible session on a dump (the default when the first "
-	  "argument is a file)", subcmd_analyze },
+	  "argument is a file; several vmcores: a makedumpfile --split dump)",
+	  subcmd_analyze },
 	{ "triage", "triage [vmlinux] vmcore [--json]",
 	  "the cause of death, on one page", NULL },
-	{ "info", "info [--json] [--vmcoreinfo | --dmesg] vmcore",
+	{ "info", "info [--json] [--vmcoreinfo | --dmesg] vmcore...",
 	  "format, compression, dump level, VMCOREINFO, release, build-id", subcmd_info },
 	{ "makedump", "makedump [-c|-l|-p|-z] [-d N] [-E] [-F] [--num-threads N] IN OUT",
 	  "filter and compress a vmcore, like makedumpfile", NULL },
@@ -49,7 +50,7 @@ static const struct subcommand *find_subcommand(const char *name)
 
 static void print_usage(FILE *f)
 {
-	fprintf(f, "usage: kdumpkit [analyze] [vmlinux] vmcore [options]\n"
+	fprintf(f, "usage: kdumpkit [analyze] [vmlinux] vmcore... [options]\n"
 		   "       kdumpkit SUBCOMMAND [options]\n\n"
 		   "Subcommands:\n");
 	for (size_t i = 0; i < N_SUBCOMMANDS; i++)

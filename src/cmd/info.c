@@ -13,13 +13,16 @@
 #include "dump/dump.h"
 #include "subcommands.h"
 
-#define INFO_USAGE "usage: kdumpkit info [--json] [--vmcoreinfo | --dmesg] vmcore"
+#define INFO_USAGE "usage: kdumpkit info [--json] [--vmcoreinfo | --dmesg] " \
+	"vmcore..."
 
 struct info_opts {
 	bool json;
 	bool all_vmcoreinfo;	/* print every VMCOREINFO line */
 	bool dmesg;		/* the kernel log instead (cmd/log.c) */
-	const char *path;
+	const char **paths;	/* one, or the parts of a split dump */
+	size_t n_paths;
+	char *path;		/* their names, space-separated */
 };
 
 /* What info shows, gathered once for both outputs. */
@@ -43,19 +46,37 @@ static const char *const dump_level_bits[] = {
 	"zero", "cache", "private cache", "user", "free",
 };
 
+static struct kdk_error *join_paths(struct info_opts *o)
+{
+	size_t len = 1;
+
+	for (size_t i = 0; i < o->n_paths; i++)
+		len += strlen(o->paths[i]) + 1;
+	o->path = malloc(len);
+	if (!o->path)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	o->path[0] = '\0';
+	for (size_t i = 0; i < o->n_paths; i++) {
+		if (i)
+			strcat(o->path, " ");
+		strcat(o->path, o->paths[i]);
+	}
+	return NULL;
+}
+
 static struct kdk_error *parse_args(int argc, char **argv,
 				    struct info_opts *o)
 {
 	bool opts_done = false;
 
+	o->paths = calloc(argc, sizeof(*o->paths));
+	if (!o->paths)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (opts_done || a[0] != '-' || !a[1]) {
-			if (o->path)
-				return kdk_error(KDK_ERR_USAGE, "info: one dump "
-						 "at a time (%s)", INFO_USAGE);
-			o->path = a;
+			o->paths[o->n_paths++] = a;
 		} else if (strcmp(a, "--") == 0) {
 			opts_done = true;
 		} else if (strcmp(a, "--json") == 0) {
@@ -69,10 +90,10 @@ static struct kdk_error *parse_args(int argc, char **argv,
 					 "'%s' (%s)", a, INFO_USAGE);
 		}
 	}
-	if (!o->path)
+	if (!o->n_paths)
 		return kdk_error(KDK_ERR_USAGE, "info: which dump? (%s)",
 				 INFO_USAGE);
-	return NULL;
+	return join_paths(o);
 }
 
 static void gather_vmcoreinfo(struct info *in)
@@ -150,6 +171,23 @@ static void print_dump_level(int level)
 	printf("%s\n", first ? " (nothing filtered)" : " pages)");
 }
 
+/* The parts of a split dump, and the PFNs of those not given. */
+static void print_split(const struct info *in)
+{
+	const struct dump_part *p;
+	size_t n;
+
+	p = dump_parts(in->dump, &n);
+	if (!n)
+		return;
+	printf("%-14s%zu part%s of a makedumpfile --split dump\n", "split",
+	       in->f->split_parts, in->f->split_parts == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++)
+		printf("%-14sPFNs 0x%" PRIx64 "-0x%" PRIx64 "  %s\n", "",
+		       p[i].start_pfn, p[i].end_pfn - 1,
+		       p[i].path ? p[i].path : "(not given)");
+}
+
 static void print_format(const struct info *in)
 {
 	const char *kernel_page = dump_vmcoreinfo_get(in->dump, "PAGESIZE");
@@ -170,6 +208,7 @@ static void print_format(const struct info *in)
 	else if (kernel_page && strtoull(kernel_page, NULL, 10) != in->f->page_size)
 		printf(" (the dump's blocks; the kernel's pages: %s)", kernel_page);
 	printf("\n");
+	print_split(in);
 	if (in->f->machine[0])
 		printf("%-14s%s\n", "machine", in->f->machine);
 	if (in->f->node[0])
@@ -337,6 +376,33 @@ static void json_header(struct json_writer *w, const struct dump_facts *f)
 	json_end_object(w);
 }
 
+/* "split": null, or the parts by PFN, path null for those not given. */
+static void json_split(struct json_writer *w, const struct info *in)
+{
+	const struct dump_part *p;
+	size_t n;
+
+	p = dump_parts(in->dump, &n);
+	json_key(w, "split");
+	if (!n) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_key_uint(w, "parts_given", in->f->split_parts);
+	json_key(w, "parts");
+	json_begin_array(w);
+	for (size_t i = 0; i < n; i++) {
+		json_begin_object(w);
+		json_key_string(w, "path", p[i].path);
+		json_key_uint(w, "start_pfn", p[i].start_pfn);
+		json_key_uint(w, "end_pfn", p[i].end_pfn);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_end_object(w);
+}
+
 static void json_format(struct json_writer *w, const struct info *in)
 {
 	const struct dump_facts *f = in->f;
@@ -358,6 +424,7 @@ static void json_format(struct json_writer *w, const struct info *in)
 	json_key_bool(w, "page_size_assumed", f->page_size_assumed);
 	json_key_string(w, "machine", f->machine[0] ? f->machine : NULL);
 	json_header(w, f);
+	json_split(w, in);
 }
 
 static void json_pages(struct json_writer *w, const struct info *in)
@@ -534,7 +601,7 @@ static struct kdk_error *run_info(const struct info_opts *o)
 	struct info in = { .path = o->path };
 	struct kdk_error *err;
 
-	err = dump_open(o->path, &in.dump);
+	err = dump_open_set(o->paths, o->n_paths, &in.dump);
 	if (err)
 		return err;
 	err = gather(&in);
@@ -555,14 +622,15 @@ int subcmd_info(int argc, char **argv)
 	struct kdk_error *err;
 
 	err = parse_args(argc, argv, &o);
-	if (err)
-		return kdk_error_report(err, stderr);
-	if (o.dmesg)
-		err = log_print_dump_file(o.path, stdout, o.json);
-	else
+	if (!err && o.dmesg)
+		err = log_print_dump_files(o.paths, o.n_paths, stdout, o.json);
+	else if (!err)
 		err = run_info(&o);
-	if (err)
-		return kdk_error_report(kdk_error_wrap(err, "info: %s", o.path),
-					stderr);
-	return 0;
+	/* a split dump's errors name their files */
+	if (err && err->code != KDK_ERR_USAGE)
+		err = o.n_paths == 1 ? kdk_error_wrap(err, "info: %s", o.path) :
+		      kdk_error_wrap(err, "info");
+	free(o.paths);
+	free(o.path);
+	return err ? kdk_error_report(err, stderr) : 0;
 }

@@ -319,14 +319,15 @@ static struct kdk_error *cmd_log(struct session *s, int argc, char **argv)
 	return log_print(s->target, s->symbols, &o, s->out);
 }
 
-struct kdk_error *log_print_dump_file(const char *path, FILE *out, bool json)
+struct kdk_error *log_print_dump_files(const char *const *paths, size_t n,
+				       FILE *out, bool json)
 {
 	struct log_opts o = { .json = json };
 	struct target *t = NULL;
 	struct kdk_error *err;
 	struct dump *d;
 
-	err = dump_open(path, &d);
+	err = dump_open_set(paths, n, &d);
 	if (err)
 		return err;
 	err = target_open(d, &t);

@@ -8,9 +8,10 @@
 
 #include "base/error.h"
 
-/* Open the dump at path and print its kernel log on out, in crash's
- * layout (or JSON). Errors do not name the path. */
-struct kdk_error *log_print_dump_file(const char *path, FILE *out,
-				      bool json);
+/* Open the dump (one file, or the n parts of a split dump) and print its
+ * kernel log on out, in crash's layout (or JSON). Errors name the files
+ * only if there are several (dump_open_set()). */
+struct kdk_error *log_print_dump_files(const char *const *paths, size_t n,
+				       FILE *out, bool json);
 
 #endif

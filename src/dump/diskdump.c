@@ -21,6 +21,7 @@
 
 #include "dump/bitmap.h"
 #include "dump/decompress.h"
+#include "dump/diskdump.h"
 #include "dump/format.h"
 
 #define KDUMP_SIGNATURE "KDUMP   "
@@ -73,6 +74,9 @@ _Static_assert(sizeof(struct page_desc) == 24, "page_desc");
 enum { UTS_SYSNAME, UTS_NODENAME, UTS_RELEASE, UTS_VERSION, UTS_MACHINE };
 
 struct diskdump {
+	struct disk_dump_header header;	/* as read: the identity of a split
+					   dump's parts */
+	bool split;
 	uint32_t block_size;
 	struct pfn_bitmap memory;	/* the first bitmap */
 	struct pfn_bitmap saved;	/* the second */
@@ -184,8 +188,10 @@ static void set_facts(struct dump *d, const struct disk_dump_header *h,
 	f->incomplete = h->status & DUMP_DH_COMPRESSED_INCOMPLETE;
 }
 
-/* Which PFNs exist, and which of them this file holds. */
-static struct kdk_error *set_pfn_limits(struct dump *d, struct diskdump *dd,
+/* Which PFNs exist, and which of them this file holds. A part of a split
+ * dump (makedumpfile --split) says which: split.c puts the parts together
+ * and says what is missing. */
+static struct kdk_error *set_pfn_limits(struct diskdump *dd,
 					const struct disk_dump_header *h,
 					const struct kdump_sub_header *sh)
 {
@@ -193,8 +199,10 @@ static struct kdk_error *set_pfn_limits(struct dump *d, struct diskdump *dd,
 		      sh->max_mapnr_64 : h->max_mapnr;
 	dd->start_pfn = 0;
 	dd->end_pfn = dd->max_pfn;
-	if (h->header_version < 2 || !sh->split)
+	dd->split = h->header_version >= 2 && sh->split;
+	if (!dd->split)
 		return NULL;
+	/* before version 6, only the 32-bit fields */
 	dd->start_pfn = h->header_version >= 6 ? sh->start_pfn_64 : sh->start_pfn;
 	dd->end_pfn = h->header_version >= 6 ? sh->end_pfn_64 : sh->end_pfn;
 	if (dd->start_pfn > dd->end_pfn || dd->end_pfn > dd->max_pfn)
@@ -203,10 +211,7 @@ static struct kdk_error *set_pfn_limits(struct dump *d, struct diskdump *dd,
 				 "of 0x%llx", (unsigned long long)dd->start_pfn,
 				 (unsigned long long)dd->end_pfn,
 				 (unsigned long long)dd->max_pfn);
-	return dump_add_problem(d, "split dump: this file holds only PFNs "
-				"0x%llx-0x%llx; the rest is in the other parts",
-				(unsigned long long)dd->start_pfn,
-				(unsigned long long)dd->end_pfn - 1);
+	return NULL;
 }
 
 static struct kdk_error *read_bitmap(struct dump *d, uint64_t off,
@@ -352,13 +357,14 @@ static struct kdk_error *open_parts(struct dump *d, struct diskdump *dd)
 	if (h.header_version < 2)	/* fields it did not have */
 		sh.split = 0;
 	set_facts(d, &h, &sh);
+	dd->header = h;
 	dd->block_size = h.block_size;
 	if (d->facts.incomplete)
 		err = dump_add_problem(d, "incomplete: the writer marked the "
 				       "dump incomplete (it ran out of space); "
 				       "pages it did not write are missing");
 	if (!err)
-		err = set_pfn_limits(d, dd, &h, &sh);
+		err = set_pfn_limits(dd, &h, &sh);
 	if (!err)
 		err = read_bitmaps(d, dd, &h);
 	if (!err)
@@ -467,10 +473,13 @@ static struct kdk_error *diskdump_read_page(struct dump *d, uint64_t pfn,
 /* --- counting pages --- */
 
 /* The file offset of the shared page of zeros, or UINT64_MAX: the first
- * page of data, if it is zeros and stored as is. */
+ * page of data, if it is zeros and stored as is. The data starts after
+ * room for a descriptor per saved page, even in a part of a split dump,
+ * which holds the descriptors of its own PFNs only (makedumpfile.c:
+ * write_kdump_pages_and_bitmap_cyclic() sizes it by num_dumpable). */
 static uint64_t zero_page_offset(struct dump *d, struct diskdump *dd)
 {
-	uint64_t off = dd->desc_off + dd->n_desc * sizeof(struct page_desc);
+	uint64_t off = dd->desc_off + dd->saved.set * sizeof(struct page_desc);
 	struct kdk_error *err;
 
 	err = dump_source_read(d->src, off, dd->scratch, dd->block_size);
@@ -583,3 +592,38 @@ const struct dump_format_ops dump_diskdump_ops = {
 	.count_pages = diskdump_count_pages,
 	.close = diskdump_close,
 };
+
+/* --- for split.c --- */
+
+bool diskdump_split_info(const struct dump *d, struct diskdump_split *out)
+{
+	const struct diskdump *dd = d->priv;
+
+	if (d->ops != &dump_diskdump_ops || !dd)
+		return false;
+	*out = (struct diskdump_split){
+		.split = dd->split,
+		.start_pfn = dd->start_pfn,
+		.end_pfn = dd->end_pfn,
+		.max_pfn = dd->max_pfn,
+		.header = &dd->header,
+		.header_size = sizeof(dd->header),
+	};
+	return true;
+}
+
+bool diskdump_pfn_saved(const struct dump *d, uint64_t pfn)
+{
+	const struct diskdump *dd = d->priv;
+
+	return pfn_bitmap_test(&dd->saved, pfn);
+}
+
+uint64_t diskdump_saved_between(const struct dump *d, uint64_t start,
+				uint64_t end)
+{
+	const struct diskdump *dd = d->priv;
+
+	return pfn_bitmap_rank(&dd->saved, end) -
+	       pfn_bitmap_rank(&dd->saved, start);
+}

@@ -11,7 +11,6 @@
 
 #define PROBE_BYTES 64		/* enough for every magic */
 #define DEFAULT_PAGE_SIZE 4096
-#define CACHE_BYTES (4 << 20)	/* decoded pages kept per dump */
 
 static const struct dump_format_ops *const formats[] = {
 	&dump_elf_ops,
@@ -290,13 +289,18 @@ static struct kdk_error *open_format(struct dump *d)
 		err = settle_page_size(d);
 	if (!err && d->ops->read_page)
 		err = page_cache_new(d->facts.page_size,
-				     CACHE_BYTES / d->facts.page_size, &d->cache);
+				     DUMP_CACHE_BYTES / d->facts.page_size, &d->cache);
 	if (!err)
 		err = vmcoreinfo_from_memory(d);
 	return err;
 }
 
 struct kdk_error *dump_open(const char *path, struct dump **out)
+{
+	return dump_open_set(&path, 1, out);
+}
+
+struct kdk_error *dump_open_file(const char *path, struct dump **out)
 {
 	struct dump *d = calloc(1, sizeof(*d));
 	struct kdk_error *err;

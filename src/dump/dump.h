@@ -47,6 +47,8 @@ struct dump_facts {
 	bool incomplete;		/* the writer marked the dump incomplete */
 	bool live;			/* /proc/kcore: the running kernel's
 					   memory, changing as it is read */
+	size_t split_parts;		/* a split dump (makedumpfile --split):
+					   the parts given; 0 */
 };
 
 /* Page counts, where the format has them. */
@@ -68,7 +70,30 @@ struct dump_range {
 
 /* Open the dump at path. Errors say why, without the path. */
 struct kdk_error *dump_open(const char *path, struct dump **out);
+
+/*
+ * Open the parts of a split dump (makedumpfile --split, several
+ * kdump-compressed files that together are one dump), given in any order,
+ * as one dump. Parts may be missing: the dump then opens with a problem
+ * naming the PFNs they held, and reads there fail saying so. Parts of
+ * different dumps, a part given twice, or a whole dump among them are
+ * errors, which name the files. With one path, the same as dump_open()
+ * (a lone part of a split dump opens with its missing parts reported).
+ */
+struct kdk_error *dump_open_set(const char *const *paths, size_t n,
+				struct dump **out);
 void dump_close(struct dump *d);
+
+/* The PFNs of a split dump, in order: [start_pfn, end_pfn) for each part,
+ * path NULL where a part was not given. */
+struct dump_part {
+	const char *path;
+	uint64_t start_pfn;
+	uint64_t end_pfn;
+};
+
+/* NULL (*n = 0) if d is not a split dump. */
+const struct dump_part *dump_parts(const struct dump *d, size_t *n);
 
 /* Read len bytes of physical memory at paddr. */
 struct kdk_error *dump_read_phys(struct dump *d, uint64_t paddr, void *buf,

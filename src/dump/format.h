@@ -29,6 +29,12 @@ struct dump_format_ops {
 extern const struct dump_format_ops dump_elf_ops;
 extern const struct dump_format_ops dump_diskdump_ops;
 
+#define DUMP_CACHE_BYTES (4 << 20)	/* decoded pages kept per dump */
+
+/* Open one file, whatever it holds (a part of a split dump too): what
+ * dump_open() does without putting split parts together. */
+struct kdk_error *dump_open_file(const char *path, struct dump **out);
+
 struct dump {
 	const struct dump_format_ops *ops;
 	struct dump_source *src;

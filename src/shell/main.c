@@ -1,5 +1,7 @@
-/* kdumpkit [analyze] [vmlinux] vmcore [-c "cmd; cmd"] [-i script] [--json]
+/* kdumpkit [analyze] [vmlinux] vmcore... [-c "cmd; cmd"] [-i script] [--json]
  *
+ * Several vmcores are the parts of a split dump (makedumpfile --split), in
+ * any order, as crash takes them.
  * With -c or -i, the commands run in the order given and the session
  * ends; otherwise commands come from the terminal (with a prompt) or from
  * standard input. The exit status is 1 if any command failed.
@@ -16,7 +18,7 @@
 #include "shell/shell.h"
 #include "subcommands.h"
 
-#define ANALYZE_USAGE "usage: kdumpkit [analyze] [vmlinux] vmcore " \
+#define ANALYZE_USAGE "usage: kdumpkit [analyze] [vmlinux] vmcore... " \
 	"[-c \"cmd; cmd\"] [-i script] [--json]"
 
 struct batch_item {
@@ -25,7 +27,7 @@ struct batch_item {
 };
 
 struct analyze_args {
-	const char *files[2];
+	const char **files;
 	int n_files;
 	struct batch_item *batch;
 	int n_batch;
@@ -36,7 +38,8 @@ static struct kdk_error *parse_args(int argc, char **argv,
 				    struct analyze_args *a)
 {
 	a->batch = calloc(argc, sizeof(*a->batch));
-	if (!a->batch)
+	a->files = calloc(argc, sizeof(*a->files));
+	if (!a->batch || !a->files)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -53,10 +56,6 @@ static struct kdk_error *parse_args(int argc, char **argv,
 		} else if (arg[0] == '-' && arg[1]) {
 			return kdk_error(KDK_ERR_USAGE, "analyze: unknown "
 					 "option '%s' (%s)", arg,
-					 ANALYZE_USAGE);
-		} else if (a->n_files == 2) {
-			return kdk_error(KDK_ERR_USAGE, "analyze: one vmlinux "
-					 "and one dump at most (%s)",
 					 ANALYZE_USAGE);
 		} else {
 			a->files[a->n_files++] = arg;
@@ -84,27 +83,48 @@ static bool is_elf_executable(const char *path)
 	return yes;
 }
 
+/* The vmlinux among the files (either first or last, as crash takes it),
+ * and the dump files: one, or the parts of a split dump. Of two files
+ * neither of which is a vmlinux, the first is taken for one (and fails as
+ * one) unless both are kdump-compressed: two parts. */
+/* Does path start like a kdump-compressed file (a part of a split dump)? */
+static bool is_kdump_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char sig[8];
+	bool yes;
+
+	if (!f)
+		return false;
+	yes = fread(sig, sizeof(sig), 1, f) == 1 &&
+	      memcmp(sig, "KDUMP   ", sizeof(sig)) == 0;
+	fclose(f);
+	return yes;
+}
+
 static struct kdk_error *open_files(struct session *s,
 				    const struct analyze_args *a)
 {
-	const char *vmlinux = NULL, *dump = a->files[0];
+	const char **dumps = a->files, *vmlinux = NULL;
+	int n = a->n_files;
 	struct kdk_error *err;
 	FILE *f;
 
-	if (a->n_files == 2) {
-		/* Either order, as crash takes them. */
-		bool second_is_vmlinux = is_elf_executable(a->files[1]) &&
-					 !is_elf_executable(a->files[0]);
-
-		vmlinux = a->files[second_is_vmlinux ? 1 : 0];
-		dump = a->files[second_is_vmlinux ? 0 : 1];
+	if (n >= 2 && is_elf_executable(dumps[n - 1]) &&
+	    !is_elf_executable(dumps[0]))
+		vmlinux = dumps[--n];
+	else if (n >= 2 && (is_elf_executable(dumps[0]) ||
+			    (n == 2 && !(is_kdump_file(dumps[0]) &&
+					 is_kdump_file(dumps[1])))))
+		vmlinux = *dumps++, n--;
+	if (vmlinux) {
 		f = fopen(vmlinux, "rb");
 		if (!f)
 			return kdk_error_errno("%s", vmlinux);
 		fclose(f);
 	}
-	err = session_open_dump(s, dump, vmlinux);
-	return kdk_error_wrap(err, "%s", dump);
+	err = session_open_dump_set(s, dumps, n, vmlinux);
+	return n == 1 ? kdk_error_wrap(err, "%s", dumps[0]) : err;
 }
 
 static bool run_script(struct session *s, const char *path)
@@ -176,6 +196,7 @@ int subcmd_analyze(int argc, char **argv)
 
 		session_free(s);
 		free(a.batch);
+		free(a.files);
 		return status;
 	}
 	s->json = a.json;
@@ -193,5 +214,6 @@ int subcmd_analyze(int argc, char **argv)
 	fflush(stdout);
 	session_free(s);
 	free(a.batch);
+	free(a.files);
 	return ok ? 0 : 1;
 }

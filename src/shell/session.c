@@ -63,12 +63,38 @@ static struct kdk_error *open_kernel(struct session *s)
 struct kdk_error *session_open_dump(struct session *s, const char *path,
 				    const char *vmlinux)
 {
+	return session_open_dump_set(s, &path, 1, vmlinux);
+}
+
+static char *join_paths(const char *const *paths, size_t n)
+{
+	size_t len = 1;
+	char *all;
+
+	for (size_t i = 0; i < n; i++)
+		len += strlen(paths[i]) + 1;
+	all = malloc(len);
+	if (!all)
+		return NULL;
+	all[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strcat(all, " ");
+		strcat(all, paths[i]);
+	}
+	return all;
+}
+
+struct kdk_error *session_open_dump_set(struct session *s,
+					const char *const *paths, size_t n,
+					const char *vmlinux)
+{
 	struct kdk_error *err;
 
-	err = dump_open(path, &s->dump);
+	err = dump_open_set(paths, n, &s->dump);
 	if (err)
 		return err;
-	s->dump_path = strdup(path);
+	s->dump_path = join_paths(paths, n);
 	s->vmlinux_path = vmlinux ? strdup(vmlinux) : NULL;
 	if (!s->dump_path || (vmlinux && !s->vmlinux_path))
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");

@@ -49,6 +49,12 @@ struct kdk_error *session_new(struct session **out);
 struct kdk_error *session_open_dump(struct session *s, const char *path,
 				    const char *vmlinux);
 
+/* The same for the n parts of a split dump (dump_open_set()), whose
+ * errors name the files; dump_path becomes their names, space-separated. */
+struct kdk_error *session_open_dump_set(struct session *s,
+					const char *const *paths, size_t n,
+					const char *vmlinux);
+
 void session_free(struct session *s);
 
 #endif

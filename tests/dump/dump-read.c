@@ -14,6 +14,8 @@
  *                             reads the first 34 bytes of every 4 KiB page,
  *                             as a scan that finds nothing does, and prints
  *                             how long that took, JSON
+ *
+ * DUMP may be several files: the parts of a split dump (dump_open_set()).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -25,7 +27,8 @@
 
 static int fail(struct kdk_error *err, const char *path)
 {
-	fprintf(stderr, "dump-read: %s: %s\n", path, err->msg);
+	fprintf(stderr, "dump-read: %s%s%s\n", path ? path : "",
+		path ? ": " : "", err->msg);
 	kdk_error_free(err);
 	return 1;
 }
@@ -183,20 +186,32 @@ static void time_reads(struct dump *d, long n, const uint64_t *pick,
 
 /* Random pages of memory (many excluded, in filtered dumps), then random
  * pages the dump holds, each on a freshly opened dump. */
-static int bench(const char *path, long n)
+static struct kdk_error *open_dump(char **paths, int n, struct dump **d)
 {
+	return dump_open_set((const char *const *)paths, n, d);
+}
+
+/* Name the file in an error only if there is one: a set's errors do. */
+static const char *one_path(char **paths, int n)
+{
+	return n == 1 ? paths[0] : NULL;
+}
+
+static int bench(char **paths, int n_paths, long n)
+{
+	const char *path = one_path(paths, n_paths);
 	struct kdk_error *err;
 	uint64_t *present;
 	struct dump *d;
 	size_t n_present;
 
-	if ((err = dump_open(path, &d)))
+	if ((err = open_dump(paths, n_paths, &d)))
 		return fail(err, path);
 	printf("{");
 	time_reads(d, n, NULL, 0, "memory");
 	present = present_pages(d, &n_present);
 	dump_close(d);
-	if ((err = dump_open(path, &d)))
+	if ((err = open_dump(paths, n_paths, &d)))
 		return fail(err, path);
 	printf(", ");
 	if (n_present)
@@ -270,11 +285,11 @@ int main(int argc, char **argv)
 	long n = -1;
 	int ret;
 
-	if (argc == 4 && strcmp(argv[1], "--bench") == 0) {
+	if (argc >= 4 && strcmp(argv[1], "--bench") == 0) {
 		n = atol(argv[2]);
 		argv += 2;
 		argc -= 2;
-	} else if (argc == 3 && strcmp(argv[1], "--cpus") == 0) {
+	} else if (argc >= 3 && strcmp(argv[1], "--cpus") == 0) {
 		cpus = true;
 		argv++;
 		argc--;
@@ -287,16 +302,16 @@ int main(int argc, char **argv)
 		argv++;
 		argc--;
 	}
-	if (argc != 2) {
+	if (argc < 2) {
 		fprintf(stderr, "usage: dump-read [--bench N | --cpus | "
-			"--scan-vmcoreinfo | --read-heads] DUMP\n");
+			"--scan-vmcoreinfo | --read-heads] DUMP...\n");
 		return 2;
 	}
 	if (n >= 0)
-		return bench(argv[1], n);
-	err = dump_open(argv[1], &d);
+		return bench(argv + 1, argc - 1, n);
+	err = open_dump(argv + 1, argc - 1, &d);
 	if (err)
-		return fail(err, argv[1]);
+		return fail(err, one_path(argv + 1, argc - 1));
 	if (cpus)
 		ret = print_cpus(d);
 	else if (scan)

@@ -357,11 +357,20 @@ def test_garbage_dump_is_one_line(kdumpkit, tmp_path):
 
 def test_usage_errors(kdumpkit, vmcore):
     for args in (["analyze"], ["analyze", vmcore, "-c"],
-                 ["analyze", vmcore, "--frob"], ["analyze", vmcore, vmcore, vmcore]):
+                 ["analyze", vmcore, "--frob"]):
         r = kdumpkit(*args)
         assert r.returncode == 2, args
         assert r.stderr.count("\n") == 1, args
         assert "usage: kdumpkit [analyze]" in r.stderr
+
+
+def test_several_whole_dumps_are_no_split_dump(kdumpkit, vmcore):
+    """Several dump files are the parts of a split dump (tests/dump/
+    test_split.py); whole dumps are refused, naming the file."""
+    r = kdumpkit("analyze", vmcore, vmcore, vmcore)
+    assert r.returncode == 1
+    assert r.stderr == (f"kdumpkit: {vmcore}: a whole dump, not a part of a "
+                        f"split dump (makedumpfile --split): give it alone\n")
 
 
 # -- eval against crash's own eval ---------------------------------------------
