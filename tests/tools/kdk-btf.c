@@ -4,8 +4,9 @@
  *   kdk-btf DUMP TYPE.PATH ...      BTF found in the dump's memory
  *   kdk-btf --elf VMLINUX TYPE.PATH ...   the .BTF section of a vmlinux
  *
- * Prints "origin ADDR SIZE marked|scanned SECONDS" (dump only: where the
- * blob was and how long finding and parsing it took), then per operand
+ * Prints "origin ADDR SIZE marked|scanned|elf SECONDS" (where the blob was,
+ * its size, how it was found and how long finding and parsing it took;
+ * 0 0 for a vmlinux), then per operand
  * "TYPE.PATH OFFSET SIZE" or "TYPE.PATH err MESSAGE".
  */
 #include <inttypes.h>
@@ -89,6 +90,7 @@ int main(int argc, char **argv)
 		err = from_elf(argv[2], &b);
 		if (err)
 			return fail(err);
+		printf("origin 0 %" PRIu64 " elf 0\n", kbtf_origin(b)->size);
 		print_members(b, argc - 3, argv + 3);
 	} else {
 		struct dump *d;
