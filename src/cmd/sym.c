@@ -246,8 +246,8 @@ static struct kdk_error *lookup_one(struct session *s, struct json_writer *w,
 		}
 		err = session_modules(s, &mods);
 		if (err)
-			return kdk_error_wrap(err, "%s: not a kernel symbol, "
-					      "and modules are unknown", arg);
+			return kdk_error_wrap(err, "%s: no such symbol in the "
+					      "kernel; modules unknown", arg);
 		sym = kmodules_lookup_name(mods, arg, &mod);
 		if (!sym)
 			return kdk_error(KDK_ERR_NOT_FOUND, "%s: no such "
@@ -298,9 +298,12 @@ static struct kdk_error *cmd_sym(struct session *s, int argc, char **argv)
 			query_modules(s, &w, mods, search);
 		kdk_error_free(err);
 	}
-	/* crash's -l lists the modules too; without them, say why */
-	if (list || all_modules || module)
+	/* crash's -l lists the modules too; -l without a module list is
+	 * still the whole kernel's, -M and -m without one say why */
+	if (all_modules || module)
 		first = list_modules(s, &w, module);
+	else if (list)
+		kdk_error_free(list_modules(s, &w, NULL));
 	for (int i = o.ind; i < argc; i++) {
 		err = lookup_one(s, &w, argv[i]);
 		first = command_keep_first(first, err);
@@ -330,7 +333,9 @@ const struct command cmd_sym_def = {
 "followed by its module's name in brackets.\n"
 "\n"
 "  -l         list every symbol, in address order: the kernel's, then\n"
-"             each module's between MODULE START and MODULE END lines.\n"
+"             each module's between MODULE START and MODULE END lines\n"
+"             (only the kernel's where the module list is unknown: see\n"
+"             mod).\n"
 "  -M         list the symbols of every module.\n"
 "  -m module  list the symbols of one module.\n"
 "  -q string  list every symbol whose name contains string.\n"

@@ -382,8 +382,11 @@ def test_arm64_says_to_give_the_vmlinux(kdumpkit, info):
     assert r.stderr == f"kdumpkit: mod: {NO_MODULES}\n"
     r = run(kdumpkit, info, "sym create_oops")
     assert r.returncode == 1 and NO_MODULES in r.stderr
-    # the kernel's own symbols still answer
+    # the kernel's own symbols still answer, and sym -l lists them all
     assert ok(kdumpkit, info, "sym _stext").split()[2] == "_stext"
+    assert "MODULE START" not in ok(kdumpkit, info, "sym -l")
+    r = run(kdumpkit, info, "sym -M")
+    assert r.returncode == 1 and r.stderr == f"kdumpkit: sym: {NO_MODULES}\n"
 
 
 # BTF from memory -------------------------------------------------------------
