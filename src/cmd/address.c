@@ -6,6 +6,7 @@
 
 #include "debuginfo/symtab.h"
 #include "expr/calc.h"
+#include "kernel/modules.h"
 
 bool address_is_hex(const char *arg)
 {
@@ -35,8 +36,51 @@ struct kdk_error *address_symbol_value(void *arg, const char *name,
 	if (!copy)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	err = sym_lookup_name(s->symbols, copy, value);
+	if (err && err->code == KDK_ERR_NOT_FOUND) {
+		const struct kmodules *mods;
+		const struct sym *sym = NULL;
+		struct kdk_error *merr = session_modules(s, &mods);
+
+		if (!merr)
+			sym = kmodules_lookup_name(mods, copy, NULL);
+		kdk_error_free(merr);
+		if (sym) {
+			kdk_error_free(err);
+			err = NULL;
+			*value = sym->addr;
+		}
+	}
 	free(copy);
 	return err;
+}
+
+bool address_in_module(struct session *s, uint64_t addr,
+		       struct address_module_hit *hit,
+		       struct kdk_error **err)
+{
+	const struct kmodules *mods;
+	const struct kmodule *mod;
+	const struct sym *sym;
+	struct kdk_error *e = session_modules(s, &mods);
+
+	*err = NULL;
+	if (e) {
+		kdk_error_free(e);
+		return false;
+	}
+	if (!kmodules_by_addr(mods, addr, NULL))
+		return false;
+	e = kmodules_lookup_addr(mods, addr, &mod, &sym);
+	if (e) {
+		*err = e;
+		return true;
+	}
+	hit->module = mod->name;
+	hit->name = symtab_name(mod->symbols, sym);
+	hit->sym_addr = sym->addr;
+	hit->offset = addr - sym->addr;
+	hit->type = sym->type;
+	return true;
 }
 
 struct kdk_error *address_parse_number(struct session *s, const char *arg,

@@ -22,6 +22,22 @@ struct kdk_error *address_parse(struct session *s, const char *arg,
 struct kdk_error *address_symbol_value(void *arg, const char *name,
 					size_t len, uint64_t *value);
 
+/* A symbol of a loaded module, from its in-memory kallsyms. */
+struct address_module_hit {
+	const char *module;
+	const char *name;
+	uint64_t sym_addr;		/* where the symbol starts */
+	uint64_t offset;		/* of the address asked, from sym_addr */
+	char type;
+};
+
+/* Is addr inside a loaded module (false if it isn't, or the module list
+ * cannot be read)? If it is, *hit is its symbol, or the error says why
+ * none holds addr. */
+bool address_in_module(struct session *s, uint64_t addr,
+		       struct address_module_hit *hit,
+		       struct kdk_error **err);
+
 /* A count or other number: an expression, decimal unless it says 0x. */
 struct kdk_error *address_parse_number(struct session *s, const char *arg,
 				       uint64_t *value);

@@ -62,11 +62,23 @@ static bool succeeded(struct kdk_error *err)
 	return err == NULL;
 }
 
-static bool symbolize(const struct session *s, uint64_t v, char *buf,
+static bool symbolize(struct session *s, uint64_t v, char *buf,
 		      size_t len)
 {
 	uint64_t start, end, off, size;
 	const char *name;
+	struct address_module_hit hit;
+	struct kdk_error *err;
+
+	if (address_in_module(s, v, &hit, &err)) {
+		if (!succeeded(err))
+			return false;
+		if (hit.offset)
+			snprintf(buf, len, "%s+%" PRIu64, hit.name, hit.offset);
+		else
+			snprintf(buf, len, "%s", hit.name);
+		return true;
+	}
 
 	/* Only the kernel image: per-CPU offsets and absolute symbols sit
 	 * at small numbers that plain values would hit. */
@@ -388,7 +400,7 @@ const struct command cmd_rd_def = {
 "  -d   signed decimal.\n"
 "  -D   unsigned decimal.\n"
 "  -s   64-bit words, each shown as symbol+offset when it points\n"
-"       into the kernel's symbols.\n"
+"       into the kernel's or a module's symbols.\n"
 "  -a   the bytes as text, up to the first that is not printable (or\n"
 "       count bytes), 60 to a line.\n"
 "  -p   the address is physical.\n"

@@ -13,6 +13,7 @@ static const struct command *const commands[] = {
 	&cmd_help_def,
 	&cmd_log_def,
 	&cmd_mach_def,
+	&cmd_mod_def,
 	&cmd_ptov_def,
 	&cmd_q_def,
 	&cmd_rd_def,

@@ -3,9 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "debuginfo/btf.h"
 #include "debuginfo/kallsyms.h"
 #include "debuginfo/symtab.h"
 #include "dump/dump.h"
+#include "kernel/modules.h"
 #include "shell/alias.h"
 #include "target/target.h"
 
@@ -101,10 +103,44 @@ struct kdk_error *session_open_dump_set(struct session *s,
 	return open_kernel(s);
 }
 
+struct kdk_error *session_modules(struct session *s,
+				  const struct kmodules **out)
+{
+	struct kdk_error *err = NULL;
+	const struct sym *head = NULL;
+
+	if (!s->modules && !s->modules_why) {
+		if (!s->symbols)
+			err = kdk_error(KDK_ERR_NOT_FOUND, "no kernel symbols "
+					"(%s)", s->symbols_why ?
+					s->symbols_why : "no dump open");
+		else if (!(head = sym_find_name(s->symbols, "modules")))
+			err = kdk_error(KDK_ERR_NOT_FOUND, "`modules` is not in "
+					"this kernel's kallsyms "
+					"(CONFIG_KALLSYMS_ALL is off); give "
+					"the vmlinux");
+		else if (!s->btf)
+			err = kbtf_load(s->target, s->symbols, &s->btf);
+		if (!err)
+			err = kmodules_load(s->target, s->btf, head->addr,
+					    &s->modules);
+		if (err && !keep_reason(err, &s->modules_why))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (!s->modules)
+		return kdk_error(KDK_ERR_NOT_FOUND, "module list: %s",
+				 s->modules_why);
+	*out = s->modules;
+	return NULL;
+}
+
 void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	kmodules_free(s->modules);
+	kbtf_free(s->btf);
+	free(s->modules_why);
 	symtab_free(s->symbols);
 	if (s->target)
 		target_close(s->target);

@@ -14,6 +14,8 @@ struct dump;
 struct target;
 struct symtab;
 struct alias_table;
+struct kbtf;
+struct kmodules;
 
 struct session {
 	char *dump_path;
@@ -26,6 +28,11 @@ struct session {
 	/* Why target or symbols is NULL, for commands that need them. */
 	char *target_why;
 	char *symbols_why;
+	/* Read on first use by session_modules(); why: the reason it
+	 * failed, so a failure is not retried. */
+	struct kbtf *btf;
+	struct kmodules *modules;
+	char *modules_why;
 
 	/* Output settings (`set`). */
 	int radix;			/* 10 or 16 */
@@ -54,6 +61,11 @@ struct kdk_error *session_open_dump(struct session *s, const char *path,
 struct kdk_error *session_open_dump_set(struct session *s,
 					const char *const *paths, size_t n,
 					const char *vmlinux);
+
+/* The loaded modules, read on first use: the kernel's BTF from the dump,
+ * then the list at `modules` in the session's symbols. */
+struct kdk_error *session_modules(struct session *s,
+				  const struct kmodules **out);
 
 void session_free(struct session *s);
 

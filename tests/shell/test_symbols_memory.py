@@ -88,8 +88,11 @@ def test_sym_name_and_address_agree(kdumpkit, info):
     assert all("schedule_timeout" in l for l in listed.splitlines())
     r = kdumpkit(need(info), "-c", "sym no_such_symbol_at_all")
     assert r.returncode == 1
-    assert r.stderr == ("kdumpkit: sym: no_such_symbol_at_all: no such "
-                        "symbol\n")
+    # where the module list is unknown (arm64 without CONFIG_KALLSYMS_ALL)
+    # the message goes on to say why modules were not searched
+    assert r.stderr.startswith("kdumpkit: sym: no_such_symbol_at_all: no "
+                               "such symbol")
+    assert r.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("info", labruns.infos(X86), ids=labruns.ids(X86))
