@@ -1,5 +1,5 @@
 /* A vmlinux the user gave: its ELF symbol table, build-id, machine and
- * linux_banner.
+ * linux_banner, and the check that it is the kernel the dump came from.
  *
  * The file is mapped, not read: the Debian debug vmlinux is ~600 MB, and
  * everything here (headers, notes, .symtab, .strtab, the banner's bytes)
@@ -12,6 +12,8 @@
 
 #include "base/error.h"
 #include "debuginfo/symtab.h"
+#include "dump/dump.h"
+#include "target/target.h"
 
 struct vmlinux;
 
@@ -39,5 +41,30 @@ uint64_t vmlinux_banner_addr(const struct vmlinux *v);
  */
 struct kdk_error *vmlinux_symtab(const struct vmlinux *v, uint64_t offset,
 				 struct symtab **out);
+
+/* The dump's KASLR offset: VMCOREINFO's KERNELOFFSET (x86_64 and
+ * arm64 both write it), 0 when absent. */
+uint64_t vmlinux_kaslr_offset(const struct dump *d);
+
+/*
+ * Is v the kernel of dump d? Compares the ELF machine with the dump's,
+ * the build-id with VMCOREINFO's BUILD-ID when there is one, and (with a
+ * target; t may be NULL) linux_banner with the dump's bytes at the
+ * banner's address plus the KASLR offset. A mismatch is one
+ * KDK_ERR_FORMAT error, "PATH does not match the dump: vmlinux is
+ * RELEASE (MACHINE, build-id ID), the dump is ...", naming the file as
+ * path; a check that cannot decide (no BUILD-ID to compare and no banner
+ * read) refuses too, saying why.
+ */
+struct kdk_error *vmlinux_check_dump(const struct vmlinux *v,
+				     const char *path, struct dump *d,
+				     struct target *t);
+
+/* Open path, check it against the dump (t may be NULL), and load its
+ * symbols relocated by the KASLR offset; then, with a target, tell it
+ * what they say about its memory layout (target_use_symbols). Errors
+ * name path. */
+struct kdk_error *vmlinux_load(const char *path, struct dump *d,
+			       struct target *t, struct symtab **out);
 
 #endif
