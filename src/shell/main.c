@@ -68,8 +68,10 @@ static struct kdk_error *parse_args(int argc, char **argv,
 	return NULL;
 }
 
-/* Is path an executable ELF file (a vmlinux) rather than a core? */
-static bool is_elf_executable(const char *path)
+/* Is path a kernel image (a vmlinux) rather than a dump? x86_64 links
+ * vmlinux as an executable, arm64 (relocatable for KASLR) as a shared
+ * object; an ELF dump is a core file. */
+static bool is_kernel_image(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	Elf64_Ehdr eh;
@@ -79,7 +81,7 @@ static bool is_elf_executable(const char *path)
 		return false;
 	yes = fread(&eh, sizeof(eh), 1, f) == 1 &&
 	      memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-	      eh.e_type == ET_EXEC;
+	      (eh.e_type == ET_EXEC || eh.e_type == ET_DYN);
 	fclose(f);
 	return yes;
 }
@@ -93,8 +95,8 @@ static struct kdk_error *open_files(struct session *s,
 
 	if (a->n_files == 2) {
 		/* Either order, as crash takes them. */
-		bool second_is_vmlinux = is_elf_executable(a->files[1]) &&
-					 !is_elf_executable(a->files[0]);
+		bool second_is_vmlinux = is_kernel_image(a->files[1]) &&
+					 !is_kernel_image(a->files[0]);
 
 		vmlinux = a->files[second_is_vmlinux ? 1 : 0];
 		dump = a->files[second_is_vmlinux ? 0 : 1];
@@ -104,7 +106,9 @@ static struct kdk_error *open_files(struct session *s,
 		fclose(f);
 	}
 	err = session_open_dump(s, dump, vmlinux);
-	return kdk_error_wrap(err, "%s", dump);
+	if (err)
+		return kdk_error_wrap(err, "%s", dump);
+	return session_load_vmlinux(s);
 }
 
 static bool run_script(struct session *s, const char *path)
