@@ -231,12 +231,16 @@ struct kdk_error *vmlinux_open(const char *path, struct vmlinux **out)
 	elf_version(EV_CURRENT);
 	v->elf = elf_begin(v->fd, ELF_C_READ_MMAP, NULL);
 	if (!v->elf || elf_kind(v->elf) != ELF_K_ELF)
-		err = kdk_error(KDK_ERR_FORMAT, "not an ELF file");
+		err = kdk_error(KDK_ERR_FORMAT, "not a vmlinux: not an ELF "
+				"file");
 	else if (!gelf_getehdr(v->elf, &v->eh))
 		err = elf_err("the ELF header");
+	else if (v->eh.e_type == ET_CORE)
+		err = kdk_error(KDK_ERR_FORMAT, "not a vmlinux: an ELF core "
+				"file (a dump)");
 	else if (v->eh.e_type != ET_EXEC && v->eh.e_type != ET_DYN)
-		err = kdk_error(KDK_ERR_FORMAT, "an ELF file but not a kernel "
-				"image (ELF type %u)", v->eh.e_type);
+		err = kdk_error(KDK_ERR_FORMAT, "not a vmlinux: an ELF file "
+				"of type %u", v->eh.e_type);
 	if (!err)
 		err = read_sections(v);
 	if (!err) {
