@@ -42,9 +42,10 @@ uint64_t vmlinux_banner_addr(const struct vmlinux *v);
 struct kdk_error *vmlinux_symtab(const struct vmlinux *v, uint64_t offset,
 				 struct symtab **out);
 
-/* The dump's KASLR offset: VMCOREINFO's KERNELOFFSET (x86_64 and
- * arm64 both write it), 0 when absent. */
-uint64_t vmlinux_kaslr_offset(const struct dump *d);
+/* How far KASLR moved the kernel image: what the target's arch found
+ * (VMCOREINFO's KERNELOFFSET, which x86_64 and arm64 both write), or
+ * without a target KERNELOFFSET itself; 0 when absent. */
+uint64_t vmlinux_kaslr_offset(const struct dump *d, const struct target *t);
 
 /*
  * Is v the kernel of dump d? Compares the ELF machine with the dump's,

@@ -30,11 +30,16 @@ struct kernel_id {
 	const char *build_id;	/* hex; NULL or "" if unknown */
 };
 
-uint64_t vmlinux_kaslr_offset(const struct dump *d)
+uint64_t vmlinux_kaslr_offset(const struct dump *d, const struct target *t)
 {
 	const struct vmcoreinfo *vi = dump_vmcoreinfo(d);
+	struct arch_layout layout;
 	uint64_t off = 0;
 
+	if (t) {
+		target_layout(t, &layout);
+		return layout.kernel_offset;
+	}
 	if (vi)
 		kdk_error_free(vmcoreinfo_hex(vi, "KERNELOFFSET", &off));
 	return off;
@@ -106,7 +111,7 @@ static struct kdk_error *read_dump_banner(const struct vmlinux *v,
 					  struct kernel_id *id, bool *equal)
 {
 	const char *want = vmlinux_banner(v);
-	uint64_t addr = vmlinux_banner_addr(v) + vmlinux_kaslr_offset(d);
+	uint64_t addr = vmlinux_banner_addr(v) + vmlinux_kaslr_offset(d, t);
 	size_t len = strlen(want) + 1;
 	char buf[DUMP_BANNER_MAX + 1];
 	struct kdk_error *err;
@@ -161,7 +166,8 @@ struct kdk_error *vmlinux_check_dump(const struct vmlinux *v,
 		struct kdk_error *err = kdk_error(KDK_ERR_NOT_FOUND, "cannot "
 			"tell whether %s matches the dump: %s, and %s",
 			path, dump.build_id && *dump.build_id ?
-			"the vmlinux has no build-id" :
+			"the vmlinux has no build-id" : !dump_vmcoreinfo(d) ?
+			"the dump has no VMCOREINFO (no BUILD-ID)" :
 			"the dump has no BUILD-ID in VMCOREINFO",
 			why->msg);
 
@@ -193,7 +199,7 @@ struct kdk_error *vmlinux_load(const char *path, struct dump *d,
 		return kdk_error_wrap(err, "%s", path);
 	err = vmlinux_check_dump(v, path, d, t);
 	if (!err) {
-		err = vmlinux_symtab(v, vmlinux_kaslr_offset(d), &st);
+		err = vmlinux_symtab(v, vmlinux_kaslr_offset(d, t), &st);
 		err = kdk_error_wrap(err, "%s: symbols", path);
 	}
 	if (!err && t)
