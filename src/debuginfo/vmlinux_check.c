@@ -45,6 +45,24 @@ uint64_t vmlinux_kaslr_offset(const struct dump *d, const struct target *t)
 	return off;
 }
 
+/* The dump's machine: its header's, unless that names none we know
+ * (QEMU writes "Unknown" in arm64 kdump-compressed headers); then what
+ * VMCOREINFO's arch-only keys say. */
+static const char *dump_machine(const struct dump *d)
+{
+	const char *m = dump_facts(d)->machine;
+	const char *guess;
+
+	if (!arch_find(m) && (guess = arch_guess_machine(dump_vmcoreinfo(d))))
+		return guess;
+	return m;
+}
+
+static bool same_machine(const char *a, const char *b)
+{
+	return strcmp(a, b) == 0 || (arch_find(a) && arch_find(a) == arch_find(b));
+}
+
 /* The release and version in "Linux version RELEASE (who@host)
  * (compiler) VERSION\n" (init/version.c); the version is UTS_VERSION,
  * which starts with '#'. */
@@ -135,7 +153,7 @@ struct kdk_error *vmlinux_check_dump(const struct vmlinux *v,
 	const struct dump_facts *f = dump_facts(d);
 	struct kernel_id vm = { .machine = vmlinux_machine(v),
 				.build_id = vmlinux_build_id(v) };
-	struct kernel_id dump = { .machine = f->machine };
+	struct kernel_id dump = { .machine = dump_machine(d) };
 	const char *release = dump_vmcoreinfo_get(d, "OSRELEASE");
 	struct kdk_error *why = NULL;
 	bool by_build_id = false, by_banner = false, banner_equal = false;
@@ -153,7 +171,7 @@ struct kdk_error *vmlinux_check_dump(const struct vmlinux *v,
 	else
 		why = read_dump_banner(v, d, t, &dump, &banner_equal);
 	by_banner = !why;
-	if (strcmp(vm.machine, dump.machine) != 0)
+	if (!same_machine(vm.machine, dump.machine))
 		goto refuse;
 	if (dump.build_id && *dump.build_id && *vm.build_id) {
 		by_build_id = true;
