@@ -368,11 +368,11 @@ static bool linker_provided(const char *name, size_t len)
 {
 	if (len < 8 || name[0] != '_' || name[1] != '_')
 		return false;
-	return strncmp(name + 2, "start_", 6) == 0 ||
-	       strncmp(name + 2, "stop_", 5) == 0 ||
-	       strncmp(name + 2, "end_", 4) == 0 ||
-	       strcmp(name + len - 6, "_start") == 0 ||
-	       strcmp(name + len - 4, "_end") == 0;
+	return memcmp(name + 2, "start_", 6) == 0 ||
+	       memcmp(name + 2, "stop_", 5) == 0 ||
+	       memcmp(name + 2, "end_", 4) == 0 ||
+	       memcmp(name + len - 6, "_start", 6) == 0 ||
+	       memcmp(name + len - 4, "_end", 4) == 0;
 }
 
 /* scripts/kallsyms.c's order for symbols at one address: strong before
@@ -397,6 +397,50 @@ static int cmp_entry(const void *a, const void *b)
 	if (x->rank != y->rank)
 		return x->rank < y->rank ? -1 : 1;
 	return strcmp(x->name, y->name);
+}
+
+/* Sort by address (an LSD radix sort, stable, skipping the bytes all
+ * addresses share: a kernel's are one narrow range), then each run of
+ * equal addresses by cmp_entry. qsort alone spent most of the load. */
+static struct kdk_error *sort_entries(struct entry *e, size_t n)
+{
+	struct entry *tmp = malloc((n ? n : 1) * sizeof(*tmp)), *from = e, *to;
+	size_t count[8][256] = { { 0 } };
+
+	if (!tmp)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory for symbols");
+	to = tmp;
+	for (size_t i = 0; i < n; i++)
+		for (int b = 0; b < 8; b++)
+			count[b][e[i].addr >> (8 * b) & 0xff]++;
+	for (int b = 0; b < 8; b++) {
+		size_t pos = 0, *c = count[b];
+		struct entry *swap;
+
+		if (n && c[from[0].addr >> (8 * b) & 0xff] == n)
+			continue;	/* one value: nothing moves */
+		for (int v = 0; v < 256; v++) {
+			size_t k = c[v];
+
+			c[v] = pos;
+			pos += k;
+		}
+		for (size_t i = 0; i < n; i++)
+			to[c[from[i].addr >> (8 * b) & 0xff]++] = from[i];
+		swap = from;
+		from = to;
+		to = swap;
+	}
+	if (from != e)
+		memcpy(e, from, n * sizeof(*e));
+	free(tmp);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && e[j].addr == e[i].addr; j++)
+			;
+		if (j - i > 1)
+			qsort(e + i, j - i, sizeof(*e), cmp_entry);
+	}
+	return NULL;
 }
 
 static struct kdk_error *collect(const struct vmlinux *v, uint64_t offset,
@@ -450,9 +494,9 @@ struct kdk_error *vmlinux_symtab(const struct vmlinux *v, uint64_t offset,
 	err = collect(v, offset, &e, &n);
 	if (err)
 		return err;
-	qsort(e, n, sizeof(*e), cmp_entry);
-	st = symtab_new();
-	if (!st)
+	err = sort_entries(e, n);
+	st = err ? NULL : symtab_new();
+	if (!err && !st)
 		err = kdk_error(KDK_ERR_NOMEM, "out of memory for symbols");
 	for (size_t i = 0; i < n && !err; i++)
 		err = symtab_add(st, e[i].name, e[i].len, e[i].addr,
