@@ -443,6 +443,26 @@ static struct kdk_error *sort_entries(struct entry *e, size_t n)
 	return NULL;
 }
 
+/* Does KASLR move this symbol? Those of the image's sections do, even
+ * past a section's end (arm64's init_pg_dir and _end follow .bss).
+ * x86_64's per-CPU section is linked at 0: its symbols are offsets and
+ * stay, except the linker's own there that point into the image
+ * (__per_cpu_load, __init_begin). Absolute symbols move likewise when
+ * they point into the image (x86_64's init_per_cpu__*), not when they
+ * are sizes or flags. */
+static bool moved(const struct vmlinux *v, const GElf_Sym *sym, size_t shndx)
+{
+	const struct section *sec;
+
+	if (shndx < v->nsections) {
+		sec = &v->sections[shndx];
+		if ((sec->flags & SHF_ALLOC) && sec->addr)
+			return true;
+	}
+	return sym->st_value >= v->image_start &&
+	       sym->st_value <= v->image_end;
+}
+
 static struct kdk_error *collect(const struct vmlinux *v, uint64_t offset,
 				 struct entry **out, size_t *count)
 {
@@ -468,10 +488,7 @@ static struct kdk_error *collect(const struct vmlinux *v, uint64_t offset,
 		name = elf_strptr(v->elf, v->strtab, sym.st_name);
 		if (!wanted(&sym, shndx, name))
 			continue;
-		e[m].addr = sym.st_value;
-		if (sym.st_value >= v->image_start &&
-		    sym.st_value <= v->image_end)
-			e[m].addr += offset;
+		e[m].addr = sym.st_value + (moved(v, &sym, shndx) ? offset : 0);
 		e[m].name = name;
 		e[m].len = strlen(name);
 		e[m].type = type_letter(v, &sym, shndx);

@@ -208,6 +208,32 @@ def test_console_frames_same_with_and_without_vmlinux(kdumpkit, info):
         assert with_vmlinux[2 * i + 1].endswith(f") {name}+{size - 1}")
 
 
+@pytest.mark.parametrize("info", labruns.infos(KDUMP), ids=labruns.ids(KDUMP))
+def test_every_symbol_is_nms(kdumpkit, info):
+    """sym -l is nm's table: same names, same type letters, kernel-image
+    addresses moved by KERNELOFFSET and small ones (x86_64's per-CPU
+    offsets, absolute values) left alone; nm's only extras are assembler
+    local labels (.L*, ARM's $x/$d) and local absolute constants."""
+    dump, vmlinux = need(info), vmlinux_of(info)
+    kaslr, _ = vmcoreinfo(info)
+    want = []
+    nm = subprocess.run([BINUTILS[info["arch"]] + "nm", str(vmlinux)],
+                        capture_output=True, text=True, check=True).stdout
+    for line in nm.splitlines():
+        f = line.split()
+        if len(f) != 3 or f[2].startswith((".L", "$")) or f[1] == "a":
+            continue
+        addr = int(f[0], 16)
+        want.append((addr + kaslr if addr >> 48 == 0xffff else addr,
+                     f[1], f[2]))
+    got = []
+    for line in run(kdumpkit, vmlinux, dump, "-c", "sym -l").splitlines():
+        addr, kind, name = line.split()
+        got.append((int(addr, 16), kind.strip("()"), name))
+    assert len(got) > 100000
+    assert sorted(got) == sorted(want)
+
+
 X86_BT = [p for p in DUMPS if p[1]["arch"] == "x86_64"
           and (p[1]["ref"] / "crash" / "bt.txt").is_file()]
 
