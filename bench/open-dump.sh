@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Open a dump and say what it is, against crash on the same dumps in one run:
-# `kdumpkit DUMP -c sys` (no vmlinux: symbols from the dump) against
-# `crash -s VMLINUX DUMP` + sys, what a user waits for before the first
-# prompt; and `kdumpkit info` against crash --osrelease, the quickest look.
+# `kdumpkit DUMP -c sys` (no vmlinux: symbols from the dump) and
+# `kdumpkit VMLINUX DUMP -c sys` (the vmlinux's symtab, checked against the
+# dump) against `crash -s VMLINUX DUMP` + sys, what a user waits for before
+# the first prompt; and `kdumpkit info` against crash --osrelease, the
+# quickest look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -27,11 +29,13 @@ for method in kdump qemu; do
 		size=$(du -h "$dump" | cut -f1)
 		echo "--- $method $(basename "$dump") ($size)"
 		ks=$(measure kdumpkit-sys $KDK "$dump" -c sys)
+		kv=$(measure kdumpkit-vmlinux-sys $KDK "$vmlinux" "$dump" -c sys)
 		cs=$(measure crash-sys crash -s "$vmlinux" "$dump" -i "$cmds")
 		ki=$(measure kdumpkit-info $KDK info "$dump")
 		ci=$(measure crash-osrelease crash --osrelease "$dump")
-		printf '%-18s %8s s %9s KiB\n' $ks $cs $ki $ci
+		printf '%-20s %8s s %9s KiB\n' $ks $kv $cs $ki $ci
 		ratio "$ks" "$cs"
+		ratio "$kv" "$cs"
 		ratio "$ki" "$ci"
 	done
 done

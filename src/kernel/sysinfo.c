@@ -222,18 +222,22 @@ static void read_cpus(struct dump *d, struct target *t,
 		out->cpus = dump_cpu_count(d);
 }
 
-/* max_pfn (x86) is one past the highest page of RAM, holes included, as
- * a machine's memory size is told; without it, the dump's own ranges. */
+/* max_pfn is one past the highest page of RAM, holes included, as a
+ * machine's memory size is told; RAM starts at min_low_pfn, which is 0 on
+ * x86_64 but PHYS_OFFSET's page on arm64 (arch/arm64/mm/init.c). Without
+ * max_pfn, the dump's own ranges. */
 static void read_memory(struct dump *d, struct target *t,
 			const struct symtab *st, struct sysinfo *out)
 {
 	const struct dump_range *r;
-	uint64_t max_pfn, total = 0;
+	uint64_t max_pfn, min_pfn, total = 0;
 	size_t n;
 
-	if (read_sym(d, t, st, "max_pfn", 0, 8, &max_pfn) && max_pfn &&
-	    out->page_size) {
-		out->memory_bytes = max_pfn * out->page_size;
+	if (!read_sym(d, t, st, "min_low_pfn", 0, 8, &min_pfn))
+		min_pfn = 0;
+	if (read_sym(d, t, st, "max_pfn", 0, 8, &max_pfn) &&
+	    max_pfn > min_pfn && out->page_size) {
+		out->memory_bytes = (max_pfn - min_pfn) * out->page_size;
 		out->memory_source = "max_pfn";
 		out->has_memory = true;
 		return;

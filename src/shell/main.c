@@ -67,8 +67,10 @@ static struct kdk_error *parse_args(int argc, char **argv,
 	return NULL;
 }
 
-/* Is path an executable ELF file (a vmlinux) rather than a core? */
-static bool is_elf_executable(const char *path)
+/* Is path a kernel image (a vmlinux) rather than a dump? x86_64 links
+ * vmlinux as an executable, arm64 (relocatable for KASLR) as a shared
+ * object; an ELF dump is a core file. */
+static bool is_kernel_image(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	Elf64_Ehdr eh;
@@ -78,7 +80,7 @@ static bool is_elf_executable(const char *path)
 		return false;
 	yes = fread(&eh, sizeof(eh), 1, f) == 1 &&
 	      memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-	      eh.e_type == ET_EXEC;
+	      (eh.e_type == ET_EXEC || eh.e_type == ET_DYN);
 	fclose(f);
 	return yes;
 }
@@ -110,10 +112,10 @@ static struct kdk_error *open_files(struct session *s,
 	struct kdk_error *err;
 	FILE *f;
 
-	if (n >= 2 && is_elf_executable(dumps[n - 1]) &&
-	    !is_elf_executable(dumps[0]))
+	if (n >= 2 && is_kernel_image(dumps[n - 1]) &&
+	    !is_kernel_image(dumps[0]))
 		vmlinux = dumps[--n];
-	else if (n >= 2 && (is_elf_executable(dumps[0]) ||
+	else if (n >= 2 && (is_kernel_image(dumps[0]) ||
 			    (n == 2 && !(is_kdump_file(dumps[0]) &&
 					 is_kdump_file(dumps[1])))))
 		vmlinux = *dumps++, n--;
@@ -124,7 +126,9 @@ static struct kdk_error *open_files(struct session *s,
 		fclose(f);
 	}
 	err = session_open_dump_set(s, dumps, n, vmlinux);
-	return n == 1 ? kdk_error_wrap(err, "%s", dumps[0]) : err;
+	if (err)
+		return n == 1 ? kdk_error_wrap(err, "%s", dumps[0]) : err;
+	return session_load_vmlinux(s);
 }
 
 static bool run_script(struct session *s, const char *path)

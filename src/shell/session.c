@@ -6,6 +6,7 @@
 #include "debuginfo/btf.h"
 #include "debuginfo/kallsyms.h"
 #include "debuginfo/symtab.h"
+#include "debuginfo/vmlinux.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
 #include "shell/alias.h"
@@ -37,9 +38,10 @@ static bool keep_reason(struct kdk_error *err, char **why)
 	return *why != NULL;
 }
 
-/* Kernel virtual memory, then kallsyms (which needs it). Each is worth
- * having without the other layers above, so a failure is remembered,
- * not returned: `help` and `eval` still work on a dump without them. */
+/* Kernel virtual memory, then kallsyms (which needs it) unless a
+ * vmlinux was given. Each is worth having without the other layers
+ * above, so a failure is remembered, not returned: `help` and `eval`
+ * still work on a dump without them. */
 static struct kdk_error *open_kernel(struct session *s)
 {
 	struct kdk_error *err;
@@ -53,6 +55,8 @@ static struct kdk_error *open_kernel(struct session *s)
 			return kdk_error(KDK_ERR_NOMEM, "out of memory");
 		return NULL;
 	}
+	if (s->vmlinux_path)
+		return NULL;	/* session_load_vmlinux() gives them */
 	err = kallsyms_load(s->target, &s->symbols);
 	if (err) {
 		s->symbols = NULL;
@@ -131,6 +135,26 @@ struct kdk_error *session_modules(struct session *s,
 		return kdk_error(KDK_ERR_NOT_FOUND, "module list: %s",
 				 s->modules_why);
 	*out = s->modules;
+	return NULL;
+}
+
+/* A vmlinux given but unreadable or of another kernel ends the session
+ * rather than falling back to kallsyms: its symbols would be silently
+ * not the ones the user asked for, and `sys` would name a file they did
+ * not come from. */
+struct kdk_error *session_load_vmlinux(struct session *s)
+{
+	struct kdk_error *err;
+
+	if (!s->vmlinux_path)
+		return NULL;
+	err = vmlinux_load(s->vmlinux_path, s->dump, s->target, &s->symbols);
+	if (err) {
+		s->symbols = NULL;
+		return err;
+	}
+	free(s->symbols_why);
+	s->symbols_why = NULL;
 	return NULL;
 }
 

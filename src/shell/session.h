@@ -21,8 +21,8 @@ struct session {
 	char *dump_path;
 	char *vmlinux_path;		/* NULL: none given */
 	struct dump *dump;
-	/* Kernel virtual memory, and kallsyms from the dump; each NULL if
-	 * it could not be set up. */
+	/* Kernel virtual memory, and the symbols (the vmlinux's, else
+	 * kallsyms from the dump); each NULL if it could not be set up. */
 	struct target *target;
 	struct symtab *symbols;
 	/* Why target or symbols is NULL, for commands that need them. */
@@ -51,8 +51,9 @@ struct kdk_error *session_new(struct session **out);
 
 /* Open the dump at path (and remember vmlinux, may be NULL). Errors
  * name neither path: the caller says which file failed. The kernel's
- * virtual memory and its kallsyms are set up too; if either fails the
- * dump still opens, and target_why/symbols_why say why. */
+ * virtual memory and, without a vmlinux, its kallsyms are set up too; if
+ * either fails the dump still opens, and target_why/symbols_why say
+ * why. */
 struct kdk_error *session_open_dump(struct session *s, const char *path,
 				    const char *vmlinux);
 
@@ -66,6 +67,11 @@ struct kdk_error *session_open_dump_set(struct session *s,
  * then the list at `modules` in the session's symbols. */
 struct kdk_error *session_modules(struct session *s,
 				  const struct kmodules **out);
+
+/* After session_open_dump, the symbols of the vmlinux it was given,
+ * checked against the dump; nothing without one. An unreadable vmlinux
+ * or one of another kernel is an error that names it. */
+struct kdk_error *session_load_vmlinux(struct session *s);
 
 void session_free(struct session *s);
 
