@@ -228,6 +228,8 @@ def test_every_symbol_is_nms(kdumpkit, info):
                      f[1], f[2]))
     got = []
     for line in run(kdumpkit, vmlinux, dump, "-c", "sym -l").splitlines():
+        if "MODULE START:" in line:
+            break               # the modules' symbols follow the kernel's
         addr, kind, name = line.split()
         got.append((int(addr, 16), kind.strip("()"), name))
     assert len(got) > 100000
