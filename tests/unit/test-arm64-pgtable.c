@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "arch/arch.h"
+#include "fake-phys.h"
 #include "tap.h"
 #include "vtop-expect.h"
 
-#define MAX_PAGES 64
 #define VALID 0x1ULL
 #define TABLE 0x3ULL		/* table, or page at the last level */
 #define BLOCK 0x1ULL
@@ -20,40 +20,10 @@
 #define PGD_PADDR (PGD_VADDR - KIMAGE_VOFFSET)
 
 struct fake_mem {
-	uint64_t paddr[MAX_PAGES];
-	unsigned char *data[MAX_PAGES];
-	int n;
+	struct fake_phys phys;
 	uint64_t next_table;
 	int page_shift, levels, va_bits;
 };
-
-static unsigned char *page_of(struct fake_mem *m, uint64_t paddr, bool make)
-{
-	uint64_t size = 1ULL << m->page_shift, base = paddr & ~(size - 1);
-
-	for (int i = 0; i < m->n; i++)
-		if (m->paddr[i] == base)
-			return m->data[i];
-	if (!make || m->n == MAX_PAGES)
-		return NULL;
-	m->paddr[m->n] = base;
-	m->data[m->n] = calloc(1, size);
-	return m->data[m->n++];
-}
-
-static struct kdk_error *fake_read(void *arg, uint64_t paddr, void *buf,
-				   size_t len)
-{
-	struct fake_mem *m = arg;
-	uint64_t size = 1ULL << m->page_shift;
-	unsigned char *page = page_of(m, paddr, false);
-
-	if (!page || paddr % size + len > size)
-		return kdk_error(KDK_ERR_NOT_PRESENT, "physical address %#llx: "
-				 "not in the dump", (unsigned long long)paddr);
-	memcpy(buf, page + paddr % size, len);
-	return NULL;
-}
 
 /* Map vaddr to paddr with a page or block of 1 << shift bytes. */
 static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift)
@@ -65,7 +35,7 @@ static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift)
 		int s = ps + (ps - 3) * (m->levels - 1 - lvl);
 		int bits = lvl == 0 ? m->va_bits - s : ps - 3;
 		unsigned idx = (vaddr >> s) & ((1ULL << bits) - 1);
-		uint64_t *e = (uint64_t *)page_of(m, table, true) + idx;
+		uint64_t *e = (uint64_t *)fake_page(&m->phys, table, true) + idx;
 
 		if (s == shift) {
 			*e = paddr | AF | (s == ps ? TABLE : BLOCK);
@@ -79,16 +49,11 @@ static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift)
 	}
 }
 
-static void fake_free(struct fake_mem *m)
-{
-	for (int i = 0; i < m->n; i++)
-		free(m->data[i]);
-}
-
 static struct arch *open_arm64(struct fake_mem *m, const char *text,
 			       struct vmcoreinfo **vi)
 {
-	struct arch_context ctx = { .read_phys = fake_read, .read_arg = m,
+	struct arch_context ctx = { .read_phys = fake_phys_read,
+				    .read_arg = &m->phys,
 				    .page_size = 65536 };
 	struct kdk_error *err;
 	struct arch *a = NULL;
@@ -117,6 +82,7 @@ static void expect_error(struct arch *a, uint64_t vaddr, const char *msg)
 static void test_4k(void)
 {
 	struct fake_mem m = { .next_table = 0x40100000, .page_shift = 12,
+			      .phys.page_size = 1ULL << 12,
 			      .levels = 4, .va_bits = 48 };
 	static const char text[] =
 		"PAGESIZE=4096\n"
@@ -131,7 +97,7 @@ static void test_4k(void)
 	uint64_t v = 0;
 	struct arch *a;
 
-	page_of(&m, PGD_PADDR, true);
+	fake_page(&m.phys, PGD_PADDR, true);
 	map(&m, 0xffff800008010000ULL, 0x48010000ULL, 12);
 	map(&m, 0xffff800008200000ULL, 0x48200000ULL, 21);
 	map(&m, 0xffff000000000000ULL, 0x40000000ULL, 30);
@@ -158,12 +124,13 @@ static void test_4k(void)
 	arch_close(a);
 out:
 	vmcoreinfo_free(vi);
-	fake_free(&m);
+	fake_phys_free(&m.phys);
 }
 
 static void test_64k(void)
 {
 	struct fake_mem m = { .next_table = 0x40100000, .page_shift = 16,
+			      .phys.page_size = 1ULL << 16,
 			      .levels = 3, .va_bits = 48 };
 	static const char text[] =
 		"PAGESIZE=65536\n"
@@ -176,7 +143,7 @@ static void test_64k(void)
 	uint64_t v = 0;
 	struct arch *a;
 
-	page_of(&m, PGD_PADDR, true);
+	fake_page(&m.phys, PGD_PADDR, true);
 	map(&m, 0xffff800008010000ULL, 0x48010000ULL, 16);
 	map(&m, 0xffff800020000000ULL, 0x60000000ULL, 29);
 	a = open_arm64(&m, text, &vi);
@@ -194,7 +161,7 @@ static void test_64k(void)
 	arch_close(a);
 out:
 	vmcoreinfo_free(vi);
-	fake_free(&m);
+	fake_phys_free(&m.phys);
 }
 
 int main(void)

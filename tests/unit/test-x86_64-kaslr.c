@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "arch/x86_64_kaslr.h"
+#include "fake-phys.h"
 #include "tap.h"
 
 #define PAGE 4096
-#define MAX_PAGES 64
 #define PTE 0x3ULL		/* present, writable */
 #define SKM 0xffffffff80000000ULL
 #define CEA_IDT 0xfffffe0000000000ULL
@@ -25,37 +25,9 @@
 #define LINK_IDT 0xffffffff832b4000ULL
 
 struct fake_mem {
-	uint64_t paddr[MAX_PAGES];
-	unsigned char *data[MAX_PAGES];
-	int n;
+	struct fake_phys phys;
 	uint64_t next_table;
 };
-
-static unsigned char *page_of(struct fake_mem *m, uint64_t paddr, bool make)
-{
-	uint64_t base = paddr & ~(uint64_t)(PAGE - 1);
-
-	for (int i = 0; i < m->n; i++)
-		if (m->paddr[i] == base)
-			return m->data[i];
-	if (!make || m->n == MAX_PAGES)
-		return NULL;
-	m->paddr[m->n] = base;
-	m->data[m->n] = calloc(1, PAGE);
-	return m->data[m->n++];
-}
-
-static struct kdk_error *fake_read(void *arg, uint64_t paddr, void *buf,
-				   size_t len)
-{
-	unsigned char *page = page_of(arg, paddr, false);
-
-	if (!page || paddr % PAGE + len > PAGE)
-		return kdk_error(KDK_ERR_NOT_PRESENT, "physical address %#llx: "
-				 "not in the dump", (unsigned long long)paddr);
-	memcpy(buf, page + paddr % PAGE, len);
-	return NULL;
-}
 
 /* Map the 4K page at vaddr to paddr under the 4-level tables at pgd. */
 static void map(struct fake_mem *m, uint64_t pgd, uint64_t vaddr,
@@ -65,7 +37,7 @@ static void map(struct fake_mem *m, uint64_t pgd, uint64_t vaddr,
 
 	for (int lvl = 0; lvl < 4; lvl++) {
 		int shift = 39 - 9 * lvl;
-		uint64_t *e = (uint64_t *)page_of(m, table, true) +
+		uint64_t *e = (uint64_t *)fake_page(&m->phys, table, true) +
 			      ((vaddr >> shift) & 511);
 
 		if (lvl == 3) {
@@ -98,7 +70,7 @@ static void build(struct fake_mem *m)
 	map(m, KERNEL_PGD, LINK_IDT + OFFSET + PAGE, pa_symbol(LINK_IDT + PAGE));
 	map(m, KERNEL_PGD, CEA_IDT, pa_symbol(LINK_IDT));
 	map(m, USER_PGD, CEA_IDT, pa_symbol(LINK_IDT));
-	gate = page_of(m, pa_symbol(LINK_IDT), true);
+	gate = fake_page(&m->phys, pa_symbol(LINK_IDT), true);
 	gate[0] = handler & 0xff;
 	gate[1] = handler >> 8 & 0xff;
 	gate[2] = 0x10;				/* __KERNEL_CS */
@@ -170,8 +142,8 @@ static void expect(struct fake_mem *m, struct x86_64_cpu_state st,
 		   struct sym *s, const char *how, const char *what)
 {
 	struct x86_64_kaslr k;
-	struct kdk_error *err = x86_64_kaslr_from_cpu(&st, fake_read, m,
-						      lookup, s, &k);
+	struct kdk_error *err = x86_64_kaslr_from_cpu(&st, fake_phys_read,
+						      &m->phys, lookup, s, &k);
 
 	ok(!err && k.kernel_offset == OFFSET && k.phys_base == PHYS_BASE &&
 	   k.pgd == KERNEL_PGD && strcmp(k.how, how) == 0, "%s", what);
@@ -184,8 +156,8 @@ static void refuse(struct fake_mem *m, struct x86_64_cpu_state st,
 		   struct sym *s, const char *want, const char *what)
 {
 	struct x86_64_kaslr k;
-	struct kdk_error *err = x86_64_kaslr_from_cpu(&st, fake_read, m,
-						      lookup, s, &k);
+	struct kdk_error *err = x86_64_kaslr_from_cpu(&st, fake_phys_read,
+						      &m->phys, lookup, s, &k);
 
 	ok(err && strstr(err->msg, want), "%s: %s", what,
 	   err ? err->msg : "no error");
@@ -194,7 +166,7 @@ static void refuse(struct fake_mem *m, struct x86_64_cpu_state st,
 
 int main(void)
 {
-	struct fake_mem m = { 0 };
+	struct fake_mem m = { .phys.page_size = PAGE };
 	struct sym shifted[4];
 
 	test_note();
@@ -226,7 +198,6 @@ int main(void)
 	map(&m, KERNEL_PGD, shifted[0].addr + OFFSET, 0x5000000);
 	refuse(&m, cpu(KERNEL_PGD, CEA_IDT), shifted, "by _stext",
 	       "_stext mapped elsewhere than phys_base says");
-	for (int i = 0; i < m.n; i++)
-		free(m.data[i]);
+	fake_phys_free(&m.phys);
 	return tap_done();
 }

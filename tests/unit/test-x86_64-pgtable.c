@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include "arch/arch.h"
+#include "fake-phys.h"
 #include "tap.h"
 #include "vtop-expect.h"
 
 #define PAGE 4096
-#define MAX_PAGES 64
 #define P 0x1ULL
 #define RW 0x2ULL
 #define PSE 0x80ULL
@@ -19,54 +19,15 @@
 #define PGD_PADDR (0x2a10000ULL + PHYS_BASE)	/* init_top_pgt below */
 
 struct fake_mem {
-	uint64_t paddr[MAX_PAGES];
-	unsigned char *data[MAX_PAGES];
-	int n;
+	struct fake_phys phys;
 	uint64_t next_table;
 	int levels;
 	uint64_t entry_bits;	/* added to every entry (SME) */
 };
 
-static unsigned char *page_of(struct fake_mem *m, uint64_t paddr, bool make)
-{
-	uint64_t base = paddr & ~(uint64_t)(PAGE - 1);
-
-	for (int i = 0; i < m->n; i++)
-		if (m->paddr[i] == base)
-			return m->data[i];
-	if (!make || m->n == MAX_PAGES)
-		return NULL;
-	m->paddr[m->n] = base;
-	m->data[m->n] = calloc(1, PAGE);
-	return m->data[m->n++];
-}
-
-static struct kdk_error *fake_read(void *arg, uint64_t paddr, void *buf,
-				   size_t len)
-{
-	unsigned char *p = buf;
-
-	while (len) {
-		unsigned char *page = page_of(arg, paddr, false);
-		size_t chunk = PAGE - paddr % PAGE;
-
-		if (chunk > len)
-			chunk = len;
-		if (!page)
-			return kdk_error(KDK_ERR_NOT_PRESENT, "physical address "
-					 "%#llx: not in the dump",
-					 (unsigned long long)paddr);
-		memcpy(p, page + paddr % PAGE, chunk);
-		p += chunk;
-		paddr += chunk;
-		len -= chunk;
-	}
-	return NULL;
-}
-
 static uint64_t *entry_at(struct fake_mem *m, uint64_t table, unsigned idx)
 {
-	return (uint64_t *)page_of(m, table, true) + idx;
+	return (uint64_t *)fake_page(&m->phys, table, true) + idx;
 }
 
 /* Map vaddr to paddr with a page of 1 << shift bytes (12, 21 or 30). */
@@ -92,16 +53,11 @@ static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift,
 	}
 }
 
-static void fake_free(struct fake_mem *m)
-{
-	for (int i = 0; i < m->n; i++)
-		free(m->data[i]);
-}
-
 static struct arch *open_x86(struct fake_mem *m, const char *vmcoreinfo_text,
 			     struct vmcoreinfo **vi)
 {
-	struct arch_context ctx = { .read_phys = fake_read, .read_arg = m };
+	struct arch_context ctx = { .read_phys = fake_phys_read,
+				    .read_arg = &m->phys };
 	struct kdk_error *err;
 	struct arch *a = NULL;
 
@@ -137,7 +93,8 @@ static const char vmcoreinfo_l4[] =
 
 static void test_four_levels(void)
 {
-	struct fake_mem m = { .next_table = 0x100000, .levels = 4 };
+	struct fake_mem m = { .phys.page_size = PAGE, .next_table = 0x100000,
+			      .levels = 4 };
 	/* KASLR moved the direct map up by 5G + 64 * 512G. */
 	uint64_t direct = 0xffff888000000000ULL + (64ULL << 39) + (5ULL << 30);
 	struct vmcoreinfo *vi = NULL;
@@ -145,7 +102,7 @@ static void test_four_levels(void)
 	struct arch_vtop vt;
 	struct arch *a;
 
-	page_of(&m, PGD_PADDR, true);
+	fake_page(&m.phys, PGD_PADDR, true);
 	map(&m, 0xffffc90000001000ULL, 0x5000, 12, 0);
 	map(&m, 0xffffc90000002000ULL, 0x7000, 12, 0);
 	map(&m, 0xffffffff81000000ULL, 0x2000000, 21, PAT_LARGE);
@@ -176,7 +133,7 @@ static void test_four_levels(void)
 	arch_close(a);
 out:
 	vmcoreinfo_free(vi);
-	fake_free(&m);
+	fake_phys_free(&m.phys);
 }
 
 static const char vmcoreinfo_l5[] =
@@ -187,13 +144,14 @@ static const char vmcoreinfo_l5[] =
 
 static void test_five_levels_sme(void)
 {
-	struct fake_mem m = { .next_table = 0x100000, .levels = 5,
+	struct fake_mem m = { .phys.page_size = PAGE, .next_table = 0x100000,
+			      .levels = 5,
 			      .entry_bits = 1ULL << 47 };
 	struct vmcoreinfo *vi = NULL;
 	struct arch_vtop vt;
 	struct arch *a;
 
-	page_of(&m, PGD_PADDR, true);
+	fake_page(&m.phys, PGD_PADDR, true);
 	map(&m, 0xff11000000000000ULL, 0, 30, 0);
 	map(&m, 0xffa0000000005000ULL, 0x9000, 12, 0);
 	map(&m, 0xffffffff81000000ULL, 0x2000000, 21, 0);
@@ -214,14 +172,16 @@ static void test_five_levels_sme(void)
 	arch_close(a);
 out:
 	vmcoreinfo_free(vi);
-	fake_free(&m);
+	fake_phys_free(&m.phys);
 }
 
 static void test_missing_tables(void)
 {
-	struct fake_mem m = { .next_table = 0x100000, .levels = 4 };
+	struct fake_mem m = { .phys.page_size = PAGE, .next_table = 0x100000,
+			      .levels = 4 };
 	struct vmcoreinfo *vi = NULL;
-	struct arch_context ctx = { .read_phys = fake_read, .read_arg = &m };
+	struct arch_context ctx = { .read_phys = fake_phys_read,
+				    .read_arg = &m.phys };
 	struct kdk_error *err;
 	struct arch *a = NULL;
 
