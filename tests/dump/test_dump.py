@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 import lab
+import sanitized
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = lab.CACHE
@@ -46,8 +47,6 @@ KINDS = {
 NOT_PRESENT = re.compile(r"^physical address 0x[0-9a-f]+: (not in the dump|"
                          r"excluded from the dump \(|beyond the end of a truncated file)")
 # sanitizers must not be mistaken for our own exit status 1
-SAN_ENV = {"ASAN_OPTIONS": "exitcode=99:detect_leaks=1",
-           "UBSAN_OPTIONS": "halt_on_error=1:exitcode=98:print_stacktrace=1"}
 
 
 def lab_dumps():
@@ -60,15 +59,10 @@ needs_lab = pytest.mark.skipif(not DUMPS, reason=f"no lab dumps under {LAB}")
 
 
 def run(*args, stdin=None):
-    env = dict(os.environ, **SAN_ENV)
-    return subprocess.run([str(a) for a in args], input=stdin, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return sanitized.run(*args, stdin=stdin)
 
 
-def assert_clean_stderr(r):
-    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr
-    assert r.returncode >= 0, f"killed by signal {-r.returncode}: {r.stderr}"
-    assert r.returncode not in (98, 99), r.stderr
+assert_clean_stderr = sanitized.assert_no_crash
 
 
 def version(path):

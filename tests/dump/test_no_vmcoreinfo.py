@@ -28,12 +28,11 @@ sys.path.insert(0, str(HERE.parent / "shell"))
 import kernels  # noqa: E402
 import labruns  # noqa: E402
 import novmcoreinfo  # noqa: E402
+import sanitized  # noqa: E402
 
 REPO = HERE.parents[1]
 BIN = Path(os.environ.get("KDUMPKIT_BIN", REPO / "build" / "kdumpkit"))
 DUMP_READ = BIN.parent / "tests" / "dump-read"
-SAN_ENV = {"ASAN_OPTIONS": "exitcode=99:detect_leaks=1",
-           "UBSAN_OPTIONS": "halt_on_error=1:exitcode=98:print_stacktrace=1"}
 # NT_PRSTATUS: pr_reg at byte 112; the PC's index in it (user_regs_struct
 # rip; user_pt_regs pc)
 PC_INDEX = {"x86_64": 16, "arm64": 32}
@@ -51,12 +50,8 @@ pytestmark = pytest.mark.skipif(not ELF, reason="no lab sysrq-qemu ELF dumps")
 
 
 def run(*args):
-    env = dict(os.environ, **SAN_ENV)
-    r = subprocess.run([str(a) for a in args], env=env, capture_output=True,
-                       text=True, timeout=600)
-    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, \
-        r.stderr
-    assert r.returncode >= 0 and r.returncode not in (98, 99), r.stderr
+    r = sanitized.run(*args)
+    sanitized.assert_no_crash(r)
     return r
 
 

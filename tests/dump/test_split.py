@@ -38,6 +38,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import splitkdump  # noqa: E402
 import lab  # noqa: E402
+import sanitized  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("KDUMPKIT_BIN", REPO / "build" / "kdumpkit"))
@@ -49,22 +50,15 @@ RELEASES = {"x86_64": "6.1.0-56-cloud-amd64", "arm64": "6.1.0-56-arm64"}
 MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 PAGE = 4096
 PARTS = 3
-SAN_ENV = {"ASAN_OPTIONS": "exitcode=99:detect_leaks=1",
-           "UBSAN_OPTIONS": "halt_on_error=1:exitcode=98:print_stacktrace=1"}
 
 kdumpfile = pytest.importorskip("kdumpfile")
 
 
 def run(*args, stdin=None):
-    env = dict(os.environ, **SAN_ENV)
-    return subprocess.run([str(a) for a in args], input=stdin, env=env,
-                          capture_output=True, text=True, timeout=900)
+    return sanitized.run(*args, stdin=stdin, timeout=900)
 
 
-def assert_no_crash(r):
-    assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr
-    assert r.returncode >= 0, f"killed by signal {-r.returncode}: {r.stderr}"
-    assert r.returncode not in (98, 99), r.stderr
+assert_no_crash = sanitized.assert_no_crash
 
 
 def assert_one_line_error(r, why):

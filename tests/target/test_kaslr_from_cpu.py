@@ -20,13 +20,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "shell"))
 import kernels  # noqa: E402
 import labruns  # noqa: E402
+import sanitized  # noqa: E402
 
 REPO = HERE.parents[1]
 BIN = Path(os.environ.get("KDUMPKIT_BIN", REPO / "build" / "kdumpkit"))
 TOOL = BIN.parent / "tests" / "kaslr-from-cpu"
 NEEDED = ("idt_table", "asm_exc_divide_error", "_stext")
-SAN_ENV = {"ASAN_OPTIONS": "exitcode=99:detect_leaks=1",
-           "UBSAN_OPTIONS": "halt_on_error=1:exitcode=98:print_stacktrace=1"}
 
 X86 = labruns.dumps("x86_64")
 QEMU = [p for p in X86 if p[1]["path"].parent.name.endswith("-qemu")]
@@ -52,7 +51,8 @@ def link_syms():
 def kaslr(path, syms):
     args = [f"{k}={v:x}" for k, v in syms.items()]
     r = subprocess.run([str(TOOL), str(path), *args], capture_output=True,
-                       text=True, timeout=300, env=dict(os.environ, **SAN_ENV))
+                       text=True, timeout=300,
+                       env=dict(os.environ, **sanitized.SAN_ENV))
     assert r.returncode == 0, r.stderr
     assert "Sanitizer" not in r.stderr and "runtime error" not in r.stderr
     return [json.loads(l) for l in r.stdout.splitlines()]
