@@ -206,7 +206,8 @@ static void make_disjoint(struct elf_dump *ed)
 {
 	size_t w = 0;
 
-	qsort(ed->seg, ed->n, sizeof(*ed->seg), cmp_segment);
+	if (ed->n > 1)
+		qsort(ed->seg, ed->n, sizeof(*ed->seg), cmp_segment);
 	for (size_t i = 0; i < ed->n; i++) {
 		struct elf_segment s = ed->seg[i];
 		const struct elf_segment *prev = w ? &ed->seg[w - 1] : NULL;

@@ -68,7 +68,8 @@ struct kdk_error *vmcoreinfo_parse(const char *text, size_t len,
 	split_lines(vi);
 	for (size_t i = 0; i < vi->n; i++)
 		vi->sorted[i] = &vi->lines[i];
-	qsort(vi->sorted, vi->n, sizeof(*vi->sorted), cmp_line);
+	if (vi->n > 1)
+		qsort(vi->sorted, vi->n, sizeof(*vi->sorted), cmp_line);
 	*out = vi;
 	return NULL;
 nomem:

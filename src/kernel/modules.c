@@ -373,7 +373,8 @@ struct kdk_error *kmodules_load(struct target *t, const struct kbtf *btf,
 		kmodules_free(m);
 		return kdk_error_wrap(err, "module list");
 	}
-	qsort(m->mods, m->n, sizeof(*m->mods), cmp_base);
+	if (m->n)	/* none loaded: mods is NULL */
+		qsort(m->mods, m->n, sizeof(*m->mods), cmp_base);
 	*out = m;
 	return NULL;
 }
