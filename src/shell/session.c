@@ -107,6 +107,27 @@ struct kdk_error *session_open_dump_set(struct session *s,
 	return open_kernel(s);
 }
 
+struct kdk_error *session_btf(struct session *s, const struct kbtf **out)
+{
+	struct kdk_error *err = NULL;
+
+	if (!s->btf && !s->btf_why) {
+		if (!s->target)
+			err = kdk_error(KDK_ERR_NOT_FOUND, "no kernel memory "
+					"(%s)", s->target_why ?
+					s->target_why : "no dump open");
+		else
+			err = kbtf_load(s->target, s->symbols, &s->btf);
+		if (err && !keep_reason(err, &s->btf_why))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (!s->btf)
+		return kdk_error(KDK_ERR_NOT_FOUND, "the kernel's BTF: %s",
+				 s->btf_why);
+	*out = s->btf;
+	return NULL;
+}
+
 struct kdk_error *session_modules(struct session *s,
 				  const struct kmodules **out)
 {
@@ -123,11 +144,14 @@ struct kdk_error *session_modules(struct session *s,
 					"this kernel's kallsyms "
 					"(CONFIG_KALLSYMS_ALL is off); give "
 					"the vmlinux");
-		else if (!s->btf)
-			err = kbtf_load(s->target, s->symbols, &s->btf);
-		if (!err)
-			err = kmodules_load(s->target, s->btf, head->addr,
-					    &s->modules);
+		else {
+			const struct kbtf *btf;
+
+			err = session_btf(s, &btf);
+			if (!err)
+				err = kmodules_load(s->target, btf, head->addr,
+						    &s->modules);
+		}
 		if (err && !keep_reason(err, &s->modules_why))
 			return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	}
@@ -164,6 +188,7 @@ void session_free(struct session *s)
 		return;
 	kmodules_free(s->modules);
 	kbtf_free(s->btf);
+	free(s->btf_why);
 	free(s->modules_why);
 	symtab_free(s->symbols);
 	if (s->target)

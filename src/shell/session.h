@@ -31,6 +31,7 @@ struct session {
 	/* Read on first use by session_modules(); why: the reason it
 	 * failed, so a failure is not retried. */
 	struct kbtf *btf;
+	char *btf_why;
 	struct kmodules *modules;
 	char *modules_why;
 
@@ -62,6 +63,9 @@ struct kdk_error *session_open_dump(struct session *s, const char *path,
 struct kdk_error *session_open_dump_set(struct session *s,
 					const char *const *paths, size_t n,
 					const char *vmlinux);
+
+/* The kernel's BTF, read from the dump on first use (kbtf_load()). */
+struct kdk_error *session_btf(struct session *s, const struct kbtf **out);
 
 /* The loaded modules, read on first use: the kernel's BTF from the dump,
  * then the list at `modules` in the session's symbols. */
