@@ -6,6 +6,7 @@
 #include "debuginfo/btf.h"
 #include "debuginfo/kallsyms.h"
 #include "debuginfo/symtab.h"
+#include "debuginfo/vmcoreinfo_derive.h"
 #include "debuginfo/vmlinux.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
@@ -66,6 +67,23 @@ static struct kdk_error *open_kernel(struct session *s)
 	return NULL;
 }
 
+/* A dump with no VMCOREINFO anywhere opens with a vmlinux: the lines
+ * the kernel would have written are made from it and the CPU state. */
+static struct kdk_error *derive_vmcoreinfo(struct session *s)
+{
+	struct kdk_error *err;
+	char *text;
+
+	if (!s->vmlinux_path || dump_vmcoreinfo(s->dump))
+		return NULL;
+	err = vmcoreinfo_derive(s->dump, s->vmlinux_path, &text);
+	if (!err) {
+		err = dump_adopt_vmcoreinfo(s->dump, text, strlen(text));
+		free(text);
+	}
+	return kdk_error_wrap(err, "the dump has no VMCOREINFO anywhere");
+}
+
 struct kdk_error *session_open_dump(struct session *s, const char *path,
 				    const char *vmlinux)
 {
@@ -104,6 +122,9 @@ struct kdk_error *session_open_dump_set(struct session *s,
 	s->vmlinux_path = vmlinux ? strdup(vmlinux) : NULL;
 	if (!s->dump_path || (vmlinux && !s->vmlinux_path))
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	err = derive_vmcoreinfo(s);
+	if (err)
+		return err;
 	return open_kernel(s);
 }
 
