@@ -124,6 +124,26 @@ static void format_panic(struct session *s, const struct panic_cause *pc,
 			 pc->is_oops ? " (check log for details)" : "");
 }
 
+/* crash's DUMPFILE line; for a split dump (diskdump.c:
+ * show_split_dumpfiles()) DUMPFILES, one part a line in the order given,
+ * each with its own marks. */
+static void print_dumpfiles(struct session *s, bool partial)
+{
+	const struct dump_facts *f = dump_facts(s->dump);
+	FILE *o = s->out;
+
+	if (!f->split_parts || !s->n_dump_paths) {
+		fprintf(o, "%12s: %s%s\n", "DUMPFILE", s->dump_path,
+			partial ? "  [PARTIAL DUMP]" : "");
+		return;
+	}
+	for (size_t i = 0; i < s->n_dump_paths; i++)
+		fprintf(o, "%12s%s%s%s%s\n", i ? "" : "DUMPFILES",
+			i ? "  " : ": ", s->dump_paths[i],
+			partial ? " [PARTIAL DUMP]" : "",
+			f->incomplete ? " [INCOMPLETE]" : "");
+}
+
 static void print_text(struct session *s, const struct sysinfo *si,
 		       const struct sys_text *x, bool partial,
 		       const char *panic)
@@ -133,8 +153,7 @@ static void print_text(struct session *s, const struct sysinfo *si,
 	fprintf(o, "%12s: %s%s\n", "KERNEL", s->vmlinux_path ?
 		s->vmlinux_path : "(none: symbols from the dump)",
 		si->has_taint && si->tainted_mask ? "  [TAINTED]" : "");
-	fprintf(o, "%12s: %s%s\n", "DUMPFILE", s->dump_path,
-		partial ? "  [PARTIAL DUMP]" : "");
+	print_dumpfiles(s, partial);
 	fprintf(o, "%12s: %s\n", "CPUS", x->cpus);
 	fprintf(o, "%12s: %s\n", "DATE", x->date);
 	fprintf(o, "%12s: %s\n", "UPTIME", x->uptime);
@@ -164,6 +183,13 @@ static void print_json(struct session *s, const struct sysinfo *si,
 	json_begin_object(&w);
 	json_key_string(&w, "kernel", s->vmlinux_path);
 	json_key_string(&w, "dumpfile", s->dump_path);
+	if (dump_facts(s->dump)->split_parts) {
+		json_key(&w, "dumpfiles");
+		json_begin_array(&w);
+		for (size_t i = 0; i < s->n_dump_paths; i++)
+			json_string(&w, s->dump_paths[i]);
+		json_end_array(&w);
+	}
 	json_key_bool(&w, "live", dump_facts(s->dump)->live);
 	json_key_bool(&w, "partial_dump", partial);
 	if (si->has_taint) {
@@ -443,7 +469,9 @@ const struct command cmd_sys_def = {
 	.help =
 "Shows what the dump says about the system as a whole: the vmlinux (or\n"
 "that the symbols came from the dump's own kallsyms), the dump file\n"
-"([PARTIAL DUMP] when pages were filtered out), the CPUs present, when\n"
+"([PARTIAL DUMP] when pages were filtered out; a split dump's parts are\n"
+"DUMPFILES, one a line in the order given, as crash shows them, and\n"
+"--json adds them as \"dumpfiles\"), the CPUs present, when\n"
 "the kernel died (VMCOREINFO's CRASHTIME, else the timekeeper's clock),\n"
 "how long it had run (jiffies since boot over HZ, HZ taken from the\n"
 "length of a tick), the load averages, the number of tasks (every thread\n"

@@ -119,6 +119,13 @@ struct kdk_error *session_open_dump_set(struct session *s,
 	if (err)
 		return err;
 	s->dump_path = join_paths(paths, n);
+	s->dump_paths = calloc(n, sizeof(*s->dump_paths));
+	if (!s->dump_paths)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	for (; s->n_dump_paths < n; s->n_dump_paths++)
+		if (!(s->dump_paths[s->n_dump_paths] =
+		      strdup(paths[s->n_dump_paths])))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	s->vmlinux_path = vmlinux ? strdup(vmlinux) : NULL;
 	if (!s->dump_path || (vmlinux && !s->vmlinux_path))
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
@@ -220,6 +227,9 @@ void session_free(struct session *s)
 	free(s->symbols_why);
 	alias_table_free(s->aliases);
 	free(s->dump_path);
+	for (size_t i = 0; i < s->n_dump_paths; i++)
+		free(s->dump_paths[i]);
+	free(s->dump_paths);
 	free(s->vmlinux_path);
 	free(s);
 }

@@ -19,6 +19,9 @@ struct kmodules;
 
 struct session {
 	char *dump_path;
+	/* The files as given: one, or the parts of a split dump. */
+	char **dump_paths;
+	size_t n_dump_paths;
 	char *vmlinux_path;		/* NULL: none given */
 	struct dump *dump;
 	/* Kernel virtual memory, and the symbols (the vmlinux's, else
