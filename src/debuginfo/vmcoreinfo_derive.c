@@ -273,7 +273,8 @@ struct kdk_error *vmcoreinfo_derive(struct dump *d, const char *vmlinux_path,
 	x.out = open_memstream(text, &len);
 	if (!x.out)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
-	err = vmlinux_open(vmlinux_path, &v);
+	err = kdk_error_wrap(vmlinux_open(vmlinux_path, &v), "%s",
+			     vmlinux_path);
 	if (!err)
 		err = derive(&x, v, vmlinux_path);
 	if (fclose(x.out) && !err)
