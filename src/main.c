@@ -24,7 +24,7 @@ static const struct subcommand subcommands[] = {
 	  subcmd_analyze },
 	{ "triage", "triage [vmlinux] vmcore [--json]",
 	  "the cause of death, on one page", NULL },
-	{ "info", "info [--json] [--vmcoreinfo | --dmesg] vmcore...",
+	{ "info", "info [--json] [--vmcoreinfo | --dmesg] [--vmlinux FILE] vmcore...",
 	  "format, compression, dump level, VMCOREINFO, release, build-id", subcmd_info },
 	{ "makedump", "makedump [-c|-l|-p|-z] [-d N] [-E] [-F] [--num-threads N] IN OUT",
 	  "filter and compress a vmcore, like makedumpfile", NULL },

@@ -10,16 +10,18 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "cmd/log.h"
+#include "debuginfo/vmcoreinfo_derive.h"
 #include "dump/dump.h"
 #include "subcommands.h"
 
 #define INFO_USAGE "usage: kdumpkit info [--json] [--vmcoreinfo | --dmesg] " \
-	"vmcore..."
+	"[--vmlinux FILE] vmcore..."
 
 struct info_opts {
 	bool json;
 	bool all_vmcoreinfo;	/* print every VMCOREINFO line */
 	bool dmesg;		/* the kernel log instead (cmd/log.c) */
+	const char *vmlinux;	/* derives VMCOREINFO where there is none */
 	const char **paths;	/* one, or the parts of a split dump */
 	size_t n_paths;
 	char *path;		/* their names, space-separated */
@@ -85,6 +87,8 @@ static struct kdk_error *parse_args(int argc, char **argv,
 			o->all_vmcoreinfo = true;
 		} else if (strcmp(a, "--dmesg") == 0) {
 			o->dmesg = true;
+		} else if (strcmp(a, "--vmlinux") == 0 && i + 1 < argc) {
+			o->vmlinux = argv[++i];
 		} else {
 			return kdk_error(KDK_ERR_USAGE, "info: unknown option "
 					 "'%s' (%s)", a, INFO_USAGE);
@@ -279,6 +283,9 @@ static void print_vmcoreinfo_origin(const struct info *in)
 		       "kernel's %s), the dump had no VMCOREINFO note\n",
 		       "VMCOREINFO", o->paddr,
 		       o->in_note ? "vmcoreinfo_note" : "vmcoreinfo_data page");
+	else if (o->from == DUMP_VMCOREINFO_DERIVED)
+		printf("%-14sderived from the vmlinux and the CPU state (the "
+		       "dump has none anywhere)\n", "VMCOREINFO");
 	else if (o->from == DUMP_VMCOREINFO_NONE && o->scanned)
 		printf("%-14snone: no note, and none found in memory (%" PRIu64
 		       " pages looked at); give the kernel's vmlinux\n",
@@ -604,7 +611,18 @@ static struct kdk_error *run_info(const struct info_opts *o)
 	err = dump_open_set(o->paths, o->n_paths, &in.dump);
 	if (err)
 		return err;
-	err = gather(&in);
+	if (o->vmlinux && !dump_vmcoreinfo(in.dump)) {
+		char *text;
+
+		err = vmcoreinfo_derive(in.dump, o->vmlinux, &text);
+		if (!err) {
+			err = dump_adopt_vmcoreinfo(in.dump, text,
+						    strlen(text));
+			free(text);
+		}
+	}
+	if (!err)
+		err = gather(&in);
 	if (!err && o->json)
 		err = print_json(&in, o);
 	else if (!err)

@@ -14,7 +14,9 @@
 #include "cmd/commands.h"
 #include "debuginfo/symtab.h"
 #include "dump/dump.h"
+#include "kernel/audit.h"
 #include "kernel/printk.h"
+#include "shell/session.h"
 #include "target/target.h"
 
 #define NSEC_PER_SEC		UINT64_C(1000000000)
@@ -262,15 +264,83 @@ static struct kdk_error *log_print(struct target *t,
 	return err;
 }
 
+struct audit_printer {
+	FILE *out;
+	bool json;
+	struct json_writer w;
+};
+
+static struct kdk_error *print_audit_record(void *arg,
+					    const struct kaudit_record *r)
+{
+	struct audit_printer *p = arg;
+	char skb[24];
+
+	if (!p->json) {
+		fprintf(p->out, "type=%u %.*s\n", r->type, (int)r->text_len,
+			r->text);
+	} else {
+		snprintf(skb, sizeof(skb), "0x%016" PRIx64, r->skb);
+		json_begin_object(&p->w);
+		json_key_string(&p->w, "queue", r->queue);
+		json_key_string(&p->w, "skb", skb);
+		json_key_uint(&p->w, "type", r->type);
+		json_key(&p->w, "text");
+		json_string_len(&p->w, r->text, r->text_len);
+		json_end_object(&p->w);
+	}
+	if (ferror(p->out))
+		return kdk_error(KDK_ERR_IO, "writing the audit log failed");
+	return NULL;
+}
+
+/* -a: the records queued for auditd, as crash prints them; "kernel
+ * audit log is empty" when there are none. */
+static struct kdk_error *log_audit(struct session *s)
+{
+	struct audit_printer p = { .out = s->out, .json = s->json };
+	const struct kbtf *btf;
+	struct kdk_error *err;
+	size_t n = 0;
+
+	if (!s->symbols)
+		return kdk_error(KDK_ERR_NOT_FOUND, "-a: no kernel symbols "
+				 "(%s)", s->symbols_why ? s->symbols_why : "");
+	if (!sym_find_name(s->symbols, "audit_queue") &&
+	    !sym_find_name(s->symbols, "audit_skb_queue"))
+		return kdk_error(KDK_ERR_NOT_FOUND, "-a: neither audit_queue "
+				 "nor audit_skb_queue is in the kernel's "
+				 "symbols (%s)", s->vmlinux_path ?
+				 "the kernel is built without CONFIG_AUDIT" :
+				 "kallsyms has data symbols only with "
+				 "CONFIG_KALLSYMS_ALL: give the vmlinux");
+	err = session_btf(s, &btf);
+	if (err)
+		return kdk_error_wrap(err, "-a");
+	if (p.json) {
+		json_init(&p.w, s->out, true);
+		json_begin_array(&p.w);
+	}
+	err = kaudit_each(s->target, btf, s->symbols, print_audit_record, &p,
+			  &n);
+	if (err && ferror(s->out)) {
+		kdk_error_free(err);
+		return NULL;
+	}
+	if (err)
+		return kdk_error_wrap(err, "-a");
+	if (p.json) {
+		json_end_array(&p.w);
+		json_finish(&p.w);
+	} else if (!n) {
+		fprintf(s->out, "log: kernel audit log is empty\n");
+	}
+	return NULL;
+}
+
 /* crash's flags that log refuses, and why. */
 static struct kdk_error *refused_flag(int c)
 {
-	if (c == 'a')
-		return kdk_error(KDK_ERR_NOT_BUILT, "-a: the audit queues are "
-				 "lists of struct sk_buff, whose layout "
-				 "VMCOREINFO does not give; reading them needs "
-				 "type information, which kdumpkit cannot load "
-				 "yet");
 	if (c == 's')
 		return kdk_error(KDK_ERR_NOT_BUILT, "-s: the per-CPU "
 				 "printk_safe buffers of Linux 5.14 and earlier "
@@ -285,6 +355,7 @@ static struct kdk_error *cmd_log(struct session *s, int argc, char **argv)
 	struct log_opts o = { .json = s->json };
 	struct command_opts co;
 	struct kdk_error *err;
+	bool audit = false;
 	int c;
 
 	command_opts_init(&co, argc, argv);
@@ -308,6 +379,8 @@ static struct kdk_error *cmd_log(struct session *s, int argc, char **argv)
 			o.caller = true;
 			break;
 		case 'a':
+			audit = true;
+			break;
 		case 's':
 		case 'R':
 			return refused_flag(c);
@@ -316,6 +389,8 @@ static struct kdk_error *cmd_log(struct session *s, int argc, char **argv)
 	if (co.ind < argc)
 		return command_usage(&cmd_log_def, "unexpected argument '%s'",
 				     argv[co.ind]);
+	if (audit)
+		return log_audit(s);
 	return log_print(s->target, s->symbols, &o, s->out);
 }
 
@@ -343,7 +418,7 @@ const struct command cmd_log_def = {
 	.name = "log",
 	.fn = cmd_log,
 	.summary = "dump system message buffer",
-	.synopsis = "log [-Ttdmc]",
+	.synopsis = "log [-Ttdmca]",
 	.flags = CMD_NEEDS_TARGET,
 	.help =
 "Prints the kernel's message log, oldest message first, read from the\n"
@@ -371,13 +446,21 @@ const struct command cmd_log_def = {
 "  -m  show each message's log level, in hexadecimal, as \"<N>\" before it.\n"
 "  -c  show the caller of printk(): a thread id \"T123\" or, in interrupt\n"
 "      context, a CPU \"C1\".\n"
+"  -a  instead of the log, the audit records still queued in the kernel\n"
+"      for auditd (audit_hold_queue, audit_retry_queue, then audit_queue),\n"
+"      one \"type=N text\" line each, or \"kernel audit log is empty\".\n"
+"      With no auditd running, the kernel prints its audit records to the\n"
+"      log (\"audit: type=...\") instead, and the queues are empty. The\n"
+"      queues are data symbols: on kernels whose kallsyms has none\n"
+"      (Debian's arm64) -a needs the vmlinux. The layout of struct sk_buff\n"
+"      comes from the kernel's BTF.\n"
 "\n"
 "With --json, an array of messages: seq, ts_nsec, level, facility, caller,\n"
 "text, and subsystem and device when set (time, seconds since 1970, with\n"
-"-T).\n"
+"-T); with -a, an array of records: queue, skb, type, text.\n"
 "\n"
-"crash's -a (audit queues), -s (printk_safe buffers of Linux 5.14 and\n"
-"earlier) and -R (Rust demangling) are refused with the reason.",
+"crash's -s (printk_safe buffers of Linux 5.14 and earlier) and -R (Rust\n"
+"demangling) are refused with the reason.",
 	.examples =
 "Show the end of the log:\n"
 "\n"

@@ -124,6 +124,26 @@ static void format_panic(struct session *s, const struct panic_cause *pc,
 			 pc->is_oops ? " (check log for details)" : "");
 }
 
+/* crash's DUMPFILE line; for a split dump (diskdump.c:
+ * show_split_dumpfiles()) DUMPFILES, one part a line in the order given,
+ * each with its own marks. */
+static void print_dumpfiles(struct session *s, bool partial)
+{
+	const struct dump_facts *f = dump_facts(s->dump);
+	FILE *o = s->out;
+
+	if (!f->split_parts || !s->n_dump_paths) {
+		fprintf(o, "%12s: %s%s\n", "DUMPFILE", s->dump_path,
+			partial ? "  [PARTIAL DUMP]" : "");
+		return;
+	}
+	for (size_t i = 0; i < s->n_dump_paths; i++)
+		fprintf(o, "%12s%s%s%s%s\n", i ? "" : "DUMPFILES",
+			i ? "  " : ": ", s->dump_paths[i],
+			partial ? " [PARTIAL DUMP]" : "",
+			f->incomplete ? " [INCOMPLETE]" : "");
+}
+
 static void print_text(struct session *s, const struct sysinfo *si,
 		       const struct sys_text *x, bool partial,
 		       const char *panic)
@@ -133,8 +153,7 @@ static void print_text(struct session *s, const struct sysinfo *si,
 	fprintf(o, "%12s: %s%s\n", "KERNEL", s->vmlinux_path ?
 		s->vmlinux_path : "(none: symbols from the dump)",
 		si->has_taint && si->tainted_mask ? "  [TAINTED]" : "");
-	fprintf(o, "%12s: %s%s\n", "DUMPFILE", s->dump_path,
-		partial ? "  [PARTIAL DUMP]" : "");
+	print_dumpfiles(s, partial);
 	fprintf(o, "%12s: %s\n", "CPUS", x->cpus);
 	fprintf(o, "%12s: %s\n", "DATE", x->date);
 	fprintf(o, "%12s: %s\n", "UPTIME", x->uptime);
@@ -155,7 +174,8 @@ static void print_text(struct session *s, const struct sysinfo *si,
 
 static void print_json(struct session *s, const struct sysinfo *si,
 		       const struct sys_text *x, bool partial,
-		       const struct panic_cause *pc, bool have_panic)
+		       const struct panic_cause *pc, bool have_panic,
+		       bool taint_from_log)
 {
 	struct json_writer w;
 
@@ -163,10 +183,20 @@ static void print_json(struct session *s, const struct sysinfo *si,
 	json_begin_object(&w);
 	json_key_string(&w, "kernel", s->vmlinux_path);
 	json_key_string(&w, "dumpfile", s->dump_path);
+	if (dump_facts(s->dump)->split_parts) {
+		json_key(&w, "dumpfiles");
+		json_begin_array(&w);
+		for (size_t i = 0; i < s->n_dump_paths; i++)
+			json_string(&w, s->dump_paths[i]);
+		json_end_array(&w);
+	}
 	json_key_bool(&w, "live", dump_facts(s->dump)->live);
 	json_key_bool(&w, "partial_dump", partial);
-	if (si->has_taint)
+	if (si->has_taint) {
 		json_key_uint(&w, "tainted_mask", si->tainted_mask);
+		json_key_string(&w, "tainted_mask_source", taint_from_log ?
+				"log" : "tainted_mask");
+	}
 	json_key_int(&w, "cpus", si->cpus);
 	if (si->cpus_online)
 		json_key_int(&w, "cpus_online", si->cpus_online);
@@ -209,6 +239,27 @@ static void print_json(struct session *s, const struct sysinfo *si,
 	json_finish(&w);
 }
 
+/* Without tainted_mask in the symbols (arm64's kallsyms), KERNEL's
+ * [TAINTED] comes from the mask the log's last taint header stands for,
+ * as sys -t reads it. True if it did. */
+static bool taint_fallback(struct session *s, struct sysinfo *si)
+{
+	struct taint_info ti;
+	struct kdk_error *err;
+
+	if (si->has_taint || !s->target)
+		return false;
+	err = taint_read(s->target, s->symbols, &ti);
+	kdk_error_free(ti.log_err);
+	if (err) {
+		kdk_error_free(err);
+		return false;
+	}
+	si->has_taint = true;
+	si->tainted_mask = ti.mask;
+	return ti.source == TAINT_FROM_LOG;
+}
+
 /* -t: crash's one line, "TAINTED_MASK: hex  letters"; a mask that came
  * from the log says so after the letters. */
 static void print_taint_text(struct session *s, const struct taint_info *ti,
@@ -221,7 +272,8 @@ static void print_taint_text(struct session *s, const struct taint_info *ti,
 		fprintf(o, "  (from the log: its last \"Tainted:\" or \"Not "
 			"tainted\" header%s; tainted_mask is not in kallsyms)",
 			ti->log.died_after ? ", and D for the oops that "
-			"panicked after it" : "");
+			"panicked after it" : ti->log.warned_after ?
+			", and W for the WARN it belongs to" : "");
 		if (ti->log.unknown[0])
 			fprintf(o, "  (letters no flag has: %s)",
 				ti->log.unknown);
@@ -272,6 +324,7 @@ static void print_taint_json(struct session *s, const struct taint_info *ti,
 		json_key_string(&w, "letters", log_letters);
 		json_key_string(&w, "header", ti->log.header);
 		json_key_bool(&w, "died_after_header", ti->log.died_after);
+		json_key_bool(&w, "warned_after_header", ti->log.warned_after);
 		json_key_string(&w, "unknown_letters", ti->log.unknown);
 		json_end_object(&w);
 	} else {
@@ -375,7 +428,7 @@ static struct kdk_error *cmd_sys(struct session *s, int argc, char **argv)
 	char panic[320];
 	struct sysinfo si;
 	struct sys_text x;
-	bool partial, taint = false;
+	bool partial, taint = false, taint_from_log;
 	int c;
 
 	command_opts_init(&o, argc, argv);
@@ -393,6 +446,7 @@ static struct kdk_error *cmd_sys(struct session *s, int argc, char **argv)
 	if (o.ind < argc)
 		return sys_config(s);
 	sysinfo_read(s->dump, s->target, s->symbols, &si);
+	taint_from_log = taint_fallback(s, &si);
 	format_all(&si, &x);
 	if (s->target && !f->live)
 		why = panic_cause_find(s->target, &pc);
@@ -400,7 +454,7 @@ static struct kdk_error *cmd_sys(struct session *s, int argc, char **argv)
 	partial = f->dump_level > 0;
 	if (s->json)
 		print_json(s, &si, &x, partial, &pc,
-			   s->target && !why && !f->live);
+			   s->target && !why && !f->live, taint_from_log);
 	else
 		print_text(s, &si, &x, partial, panic);
 	kdk_error_free(why);
@@ -415,7 +469,9 @@ const struct command cmd_sys_def = {
 	.help =
 "Shows what the dump says about the system as a whole: the vmlinux (or\n"
 "that the symbols came from the dump's own kallsyms), the dump file\n"
-"([PARTIAL DUMP] when pages were filtered out), the CPUs present, when\n"
+"([PARTIAL DUMP] when pages were filtered out; a split dump's parts are\n"
+"DUMPFILES, one a line in the order given, as crash shows them, and\n"
+"--json adds them as \"dumpfiles\"), the CPUs present, when\n"
 "the kernel died (VMCOREINFO's CRASHTIME, else the timekeeper's clock),\n"
 "how long it had run (jiffies since boot over HZ, HZ taken from the\n"
 "length of a tick), the load averages, the number of tasks (every thread\n"
@@ -431,6 +487,9 @@ const struct command cmd_sys_def = {
 "\n"
 "A fact the dump does not hold (a data symbol that kallsyms lacks, as on\n"
 "kernels built without CONFIG_KALLSYMS_ALL) is shown as (unknown).\n"
+"KERNEL ends in [TAINTED] when tainted_mask is not 0; where it cannot\n"
+"be read, the mask is taken from the log as -t does (--json says\n"
+"\"tainted_mask_source\": \"log\").\n"
 "\n"
 "  -t  the kernel's taints: tainted_mask in hex, then the letter of each\n"
 "      set bit in bit order, as crash prints them (the 'G' shown for a\n"
@@ -441,7 +500,9 @@ const struct command cmd_sys_def = {
 "      in kallsyms: the mask is then read off the letters of the last\n"
 "      \"Tainted:\" (or \"Not tainted\") header in the log, plus D when\n"
 "      the kernel panicked with \"Fatal exception\" after it (the oops\n"
-"      sets TAINT_DIE after printing its header), and the line says it\n"
+"      sets TAINT_DIE after printing its header), or W when the header\n"
+"      is a WARN's (\"WARNING: CPU: ...\" before it: __warn() sets\n"
+"      TAINT_WARN after printing both), and the line says it\n"
 "      came from the log. A taint set after that header in any other\n"
 "      way is not seen. --json adds each flag's bit, letter and name,\n"
 "      and what the log says beside what memory says.\n"

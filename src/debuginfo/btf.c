@@ -78,6 +78,24 @@ struct kdk_error *kbtf_from_blob(const void *data, uint64_t size,
 	return NULL;
 }
 
+struct kdk_error *kbtf_from_elf(const char *path, struct kbtf **out)
+{
+	struct kdk_error *err;
+	struct btf *btf;
+	const void *raw;
+	uint32_t size;
+
+	libbpf_set_print(quiet_print);
+	btf = btf__parse_elf(path, NULL);
+	if (libbpf_get_error(btf))
+		return kdk_error(KDK_ERR_FORMAT, "no .BTF section that parses");
+	raw = btf__raw_data(btf, &size);
+	err = raw ? kbtf_from_blob(raw, size, out)
+		  : kdk_error(KDK_ERR_NOMEM, "out of memory");
+	btf__free(btf);
+	return err;
+}
+
 /* A header that could start the vmlinux BTF, with the blob's size. The
  * kernel's own checks (kernel/bpf/btf.c: btf_parse_hdr, btf_check_sec_info)
  * want exactly this: no flags, types then strings, no gap. */

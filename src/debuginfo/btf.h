@@ -40,6 +40,8 @@ struct kdk_error *kbtf_load(struct target *t, const struct symtab *syms,
 /* Parse a BTF blob already in memory (the bytes are copied). */
 struct kdk_error *kbtf_from_blob(const void *data, uint64_t size,
 				 struct kbtf **out);
+/* The .BTF section of an ELF file (a vmlinux); errors do not name path. */
+struct kdk_error *kbtf_from_elf(const char *path, struct kbtf **out);
 void kbtf_free(struct kbtf *b);
 
 const struct kbtf_origin *kbtf_origin(const struct kbtf *b);

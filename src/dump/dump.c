@@ -83,6 +83,23 @@ struct kdk_error *dump_set_vmcoreinfo(struct dump *d, const char *text,
 	return NULL;
 }
 
+struct kdk_error *dump_adopt_vmcoreinfo(struct dump *d, const char *text,
+					size_t len)
+{
+	struct vmcoreinfo *vi;
+	struct kdk_error *err;
+
+	if (d->vmcoreinfo)
+		return kdk_error(KDK_ERR_OTHER, "the dump has its own "
+				 "VMCOREINFO");
+	err = vmcoreinfo_parse(text, len, &vi);
+	if (err)
+		return err;
+	d->vmcoreinfo = vi;
+	d->vmcoreinfo_origin.from = DUMP_VMCOREINFO_DERIVED;
+	return NULL;
+}
+
 struct kdk_error *dump_set_notes(struct dump *d, const void *area, size_t len)
 {
 	struct kdk_error *err;
@@ -443,6 +460,7 @@ const char *dump_vmcoreinfo_from_name(enum dump_vmcoreinfo_from from)
 	case DUMP_VMCOREINFO_NOTE:	return "ELF note";
 	case DUMP_VMCOREINFO_HEADER:	return "kdump header";
 	case DUMP_VMCOREINFO_MEMORY:	return "memory";
+	case DUMP_VMCOREINFO_DERIVED:	return "derived";
 	default:			return "none";
 	}
 }

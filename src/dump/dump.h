@@ -126,6 +126,8 @@ enum dump_vmcoreinfo_from {
 				   the note area of a kdump-compressed dump) */
 	DUMP_VMCOREINFO_HEADER,	/* the kdump sub-header's own copy */
 	DUMP_VMCOREINFO_MEMORY,	/* the dump had neither: found in memory */
+	DUMP_VMCOREINFO_DERIVED,/* none anywhere: made from a vmlinux and the
+				   CPU state (dump_adopt_vmcoreinfo()) */
 };
 
 /* Where dump_vmcoreinfo() came from. */
@@ -141,8 +143,15 @@ struct dump_vmcoreinfo_origin {
 
 const struct dump_vmcoreinfo_origin *
 dump_vmcoreinfo_origin(const struct dump *d);
-/* "ELF note", "kdump header", "memory" or "none". */
+/* "ELF note", "kdump header", "memory", "derived" or "none". */
 const char *dump_vmcoreinfo_from_name(enum dump_vmcoreinfo_from from);
+
+/* Give a dump that has no VMCOREINFO anywhere one made by a layer above
+ * (debuginfo/vmcoreinfo_derive.h), so that everything that reads
+ * VMCOREINFO works unchanged; its origin is DUMP_VMCOREINFO_DERIVED.
+ * Refused when the dump has its own. */
+struct kdk_error *dump_adopt_vmcoreinfo(struct dump *d, const char *text,
+					size_t len);
 
 /* What a scan of physical memory found (src/dump/vmcoreinfo_scan.c). */
 struct dump_vmcoreinfo_found {

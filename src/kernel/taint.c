@@ -139,6 +139,7 @@ void taint_log_feed(struct taint_log *out, const struct taint_table *tab,
 		    uint8_t facility, const char *text, size_t len)
 {
 	static const char panic[] = "Kernel panic - not syncing: ";
+	static const char warning[] = "WARNING: CPU: ";
 	const char *nl;
 	uint64_t mask;
 	char unknown[TAINT_MAX_FLAGS + 1];
@@ -152,6 +153,11 @@ void taint_log_feed(struct taint_log *out, const struct taint_table *tab,
 			out->died_after = true;
 		return;
 	}
+	if (len >= sizeof(warning) - 1 &&
+	    memcmp(text, warning, sizeof(warning) - 1) == 0) {
+		out->warn_pending = true;
+		return;
+	}
 	nl = memchr(text, '\n', len);
 	if (!taint_parse_header(text, nl ? (size_t)(nl - text) : len, tab,
 				&mask, unknown))
@@ -159,6 +165,8 @@ void taint_log_feed(struct taint_log *out, const struct taint_table *tab,
 	out->found = true;
 	out->mask = mask;
 	out->died_after = false;
+	out->warned_after = out->warn_pending;
+	out->warn_pending = false;
 	memcpy(out->unknown, unknown, sizeof(unknown));
 	len = nl ? (size_t)(nl - text) : len;
 	if (len >= sizeof(out->header))
@@ -169,7 +177,9 @@ void taint_log_feed(struct taint_log *out, const struct taint_table *tab,
 
 uint64_t taint_log_mask(const struct taint_log *log)
 {
-	return log->mask | (log->died_after ? UINT64_C(1) << TAINT_BIT_DIE : 0);
+	return log->mask |
+	       (log->died_after ? UINT64_C(1) << TAINT_BIT_DIE : 0) |
+	       (log->warned_after ? UINT64_C(1) << TAINT_BIT_WARN : 0);
 }
 
 /* The kernel's taint_flags[], bounded by the symbol's extent in kallsyms

@@ -28,6 +28,8 @@
 
 /* TAINT_DIE: set by oops_end()/die() after the oops is printed. */
 #define TAINT_BIT_DIE 7
+/* TAINT_WARN: set by __warn() after the warning is printed. */
+#define TAINT_BIT_WARN 9
 
 struct taint_table {
 	int count;
@@ -48,6 +50,11 @@ struct taint_log {
 	 * and arm64's die() set TAINT_DIE before calling it, and the
 	 * header was printed before that. */
 	bool died_after;
+	/* The header was a WARN's: __warn() (kernel/panic.c) prints
+	 * "WARNING: CPU: ...", then the header, and only then sets
+	 * TAINT_WARN. warn_pending: a WARNING line waits for its header. */
+	bool warned_after;
+	bool warn_pending;
 };
 
 enum taint_source {
@@ -95,8 +102,9 @@ bool taint_parse_header(const char *text, size_t len,
  * taint_log_feed (after zeroing out). */
 void taint_log_feed(struct taint_log *out, const struct taint_table *tab,
 		    uint8_t facility, const char *text, size_t len);
-/* The mask the log stands for: the header's bits, and TAINT_DIE when
- * the kernel died of the oops after printing it. */
+/* The mask the log stands for: the header's bits, TAINT_DIE when the
+ * kernel died of the oops after printing it, and TAINT_WARN when the
+ * header was a WARN's. */
 uint64_t taint_log_mask(const struct taint_log *log);
 
 /*

@@ -6,6 +6,7 @@
 #include "debuginfo/btf.h"
 #include "debuginfo/kallsyms.h"
 #include "debuginfo/symtab.h"
+#include "debuginfo/vmcoreinfo_derive.h"
 #include "debuginfo/vmlinux.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
@@ -66,6 +67,23 @@ static struct kdk_error *open_kernel(struct session *s)
 	return NULL;
 }
 
+/* A dump with no VMCOREINFO anywhere opens with a vmlinux: the lines
+ * the kernel would have written are made from it and the CPU state. */
+static struct kdk_error *derive_vmcoreinfo(struct session *s)
+{
+	struct kdk_error *err;
+	char *text;
+
+	if (!s->vmlinux_path || dump_vmcoreinfo(s->dump))
+		return NULL;
+	err = vmcoreinfo_derive(s->dump, s->vmlinux_path, &text);
+	if (!err) {
+		err = dump_adopt_vmcoreinfo(s->dump, text, strlen(text));
+		free(text);
+	}
+	return kdk_error_wrap(err, "the dump has no VMCOREINFO anywhere");
+}
+
 struct kdk_error *session_open_dump(struct session *s, const char *path,
 				    const char *vmlinux)
 {
@@ -101,10 +119,41 @@ struct kdk_error *session_open_dump_set(struct session *s,
 	if (err)
 		return err;
 	s->dump_path = join_paths(paths, n);
+	s->dump_paths = calloc(n, sizeof(*s->dump_paths));
+	if (!s->dump_paths)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	for (; s->n_dump_paths < n; s->n_dump_paths++)
+		if (!(s->dump_paths[s->n_dump_paths] =
+		      strdup(paths[s->n_dump_paths])))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	s->vmlinux_path = vmlinux ? strdup(vmlinux) : NULL;
 	if (!s->dump_path || (vmlinux && !s->vmlinux_path))
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	err = derive_vmcoreinfo(s);
+	if (err)
+		return err;
 	return open_kernel(s);
+}
+
+struct kdk_error *session_btf(struct session *s, const struct kbtf **out)
+{
+	struct kdk_error *err = NULL;
+
+	if (!s->btf && !s->btf_why) {
+		if (!s->target)
+			err = kdk_error(KDK_ERR_NOT_FOUND, "no kernel memory "
+					"(%s)", s->target_why ?
+					s->target_why : "no dump open");
+		else
+			err = kbtf_load(s->target, s->symbols, &s->btf);
+		if (err && !keep_reason(err, &s->btf_why))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (!s->btf)
+		return kdk_error(KDK_ERR_NOT_FOUND, "the kernel's BTF: %s",
+				 s->btf_why);
+	*out = s->btf;
+	return NULL;
 }
 
 struct kdk_error *session_modules(struct session *s,
@@ -123,11 +172,14 @@ struct kdk_error *session_modules(struct session *s,
 					"this kernel's kallsyms "
 					"(CONFIG_KALLSYMS_ALL is off); give "
 					"the vmlinux");
-		else if (!s->btf)
-			err = kbtf_load(s->target, s->symbols, &s->btf);
-		if (!err)
-			err = kmodules_load(s->target, s->btf, head->addr,
-					    &s->modules);
+		else {
+			const struct kbtf *btf;
+
+			err = session_btf(s, &btf);
+			if (!err)
+				err = kmodules_load(s->target, btf, head->addr,
+						    &s->modules);
+		}
 		if (err && !keep_reason(err, &s->modules_why))
 			return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	}
@@ -164,6 +216,7 @@ void session_free(struct session *s)
 		return;
 	kmodules_free(s->modules);
 	kbtf_free(s->btf);
+	free(s->btf_why);
 	free(s->modules_why);
 	symtab_free(s->symbols);
 	if (s->target)
@@ -174,6 +227,9 @@ void session_free(struct session *s)
 	free(s->symbols_why);
 	alias_table_free(s->aliases);
 	free(s->dump_path);
+	for (size_t i = 0; i < s->n_dump_paths; i++)
+		free(s->dump_paths[i]);
+	free(s->dump_paths);
 	free(s->vmlinux_path);
 	free(s);
 }

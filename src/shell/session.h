@@ -19,6 +19,9 @@ struct kmodules;
 
 struct session {
 	char *dump_path;
+	/* The files as given: one, or the parts of a split dump. */
+	char **dump_paths;
+	size_t n_dump_paths;
 	char *vmlinux_path;		/* NULL: none given */
 	struct dump *dump;
 	/* Kernel virtual memory, and the symbols (the vmlinux's, else
@@ -31,6 +34,7 @@ struct session {
 	/* Read on first use by session_modules(); why: the reason it
 	 * failed, so a failure is not retried. */
 	struct kbtf *btf;
+	char *btf_why;
 	struct kmodules *modules;
 	char *modules_why;
 
@@ -62,6 +66,9 @@ struct kdk_error *session_open_dump(struct session *s, const char *path,
 struct kdk_error *session_open_dump_set(struct session *s,
 					const char *const *paths, size_t n,
 					const char *vmlinux);
+
+/* The kernel's BTF, read from the dump on first use (kbtf_load()). */
+struct kdk_error *session_btf(struct session *s, const struct kbtf **out);
 
 /* The loaded modules, read on first use: the kernel's BTF from the dump,
  * then the list at `modules` in the session's symbols. */

@@ -299,3 +299,74 @@ def test_scan_prefers_the_note_then_crashtime(tmp_path):
     j = source(core(tmp_path / "d", pages[:2]))
     assert j["vmcoreinfo_source"]["paddr"] == "0x1000"
     assert j["vmcoreinfo"]["CRASHTIME"] == "1700000000"
+
+
+# --- no VMCOREINFO anywhere, but the vmlinux given -------------------------
+
+def vmlinux_of(arch):
+    vmlinux = kernels.vmlinux_path(arch)
+    if not vmlinux.is_file():
+        pytest.skip(f"no {vmlinux}")
+    return vmlinux
+
+
+def test_wiped_copy_with_vmlinux_derives_the_kernels_vmcoreinfo(case):
+    """x86_64: KASLR offset and phys_base from QEMU's CPU note, symbols from
+    the vmlinux, layouts from its BTF: every line made is the line the
+    kernel wrote itself (the note cut from the original), and the ones the
+    page tables and the log need are among them."""
+    if case["arch"] != "x86_64":
+        pytest.skip("QEMU's arm64 dumps hold no TTBR1")
+    vmlinux = vmlinux_of("x86_64")
+    out = ok("info", "--vmlinux", vmlinux, case["wiped"])
+    assert re.search(r"^VMCOREINFO    derived from the vmlinux and the CPU "
+                     r"state \(the dump has none anywhere\)$", out, re.M), out
+    made = json.loads(ok("info", "--json", "--vmcoreinfo", "--vmlinux",
+                         vmlinux, case["wiped"]))
+    assert made["vmcoreinfo_source"]["from"] == "derived"
+    made = made["vmcoreinfo"]["all"]
+    kernel = dict(l.split("=", 1) for l in case["vmcoreinfo"].splitlines()
+                  if "=" in l)
+    assert {k: kernel.get(k) for k in made} == made
+    for key in ("OSRELEASE", "KERNELOFFSET", "NUMBER(phys_base)",
+                "SYMBOL(swapper_pg_dir)", "SYMBOL(init_top_pgt)",
+                "SYMBOL(prb)", "OFFSET(printk_info.text_len)",
+                "SYMBOL(init_uts_ns)", "OFFSET(uts_namespace.name)"):
+        assert key in made, key
+    assert "BUILD-ID" not in made and "CRASHTIME" not in made
+
+
+def test_wiped_copy_with_vmlinux_is_the_original(case):
+    """sys, sym of each CPU's PC and the log's end, as on the original dump
+    with the same vmlinux."""
+    if case["arch"] != "x86_64":
+        pytest.skip("QEMU's arm64 dumps hold no TTBR1")
+    vmlinux = vmlinux_of("x86_64")
+    pcs = cpu_pcs(case["original"])
+    cmds = ["sys", "sym " + " ".join(f"{pc:#x}" for pc in pcs),
+            "log | tail -20"]
+    for cmd in cmds:
+        orig = ok(vmlinux, case["original"], "-c", cmd)
+        new = ok(vmlinux, case["wiped"], "-c", cmd)
+        if cmd == "sys":
+            orig, new = ([l for l in t.splitlines()
+                          if not l.lstrip().startswith("DUMPFILE:")]
+                         for t in (orig, new))
+            assert any("sysrq triggered crash" in l for l in new)
+            assert any(l.endswith(str(vmlinux)) for l in new)
+        assert new == orig, cmd
+    assert "end Kernel panic" in ok(vmlinux, case["wiped"], "-c",
+                                     "log | tail -1")
+
+
+def test_wiped_copy_with_the_wrong_vmlinux_or_arm64_is_one_line(case):
+    other = {"x86_64": "arm64", "arm64": "x86_64"}[case["arch"]]
+    r = run(BIN, vmlinux_of(other), case["wiped"], "-c", "sys")
+    assert r.returncode == 1 and r.stdout == ""
+    assert len(r.stderr.splitlines()) == 1, r.stderr
+    assert "the dump has no VMCOREINFO anywhere" in r.stderr
+    assert "the vmlinux is" in r.stderr
+    if case["arch"] == "arm64":
+        r = run(BIN, vmlinux_of("arm64"), case["wiped"], "-c", "sys")
+        assert r.returncode == 1 and len(r.stderr.splitlines()) == 1
+        assert "possible on x86_64 only" in r.stderr

@@ -230,7 +230,7 @@ def test_log_wall_clock(log):
 
 
 @pytest.mark.parametrize("flag,words", [
-    ("-a", "audit"), ("-s", "printk_safe"), ("-R", "Rust"),
+    ("-s", "printk_safe"), ("-R", "Rust"),
 ])
 def test_log_refused_flags(log, flag, words):
     if not ALL_DUMPS:

@@ -454,3 +454,88 @@ def test_btf_in_memory_is_the_vmlinuxs(info, vmlinux_truth):
     assert members == truth["members"]
     assert {k: v[0] for k, v in members.items()} == truth["dwarf"]
     print(f"BTF {info['arch']} {how}: {origin[2]} bytes in {origin[4]} s")
+
+
+# arm64 with the vmlinux: `modules` from its symtab ----------------------------
+
+def arm64_vmlinux():
+    vmlinux = kernels.vmlinux_path("arm64")
+    if not vmlinux.is_file():
+        pytest.skip(f"no vmlinux at {vmlinux}")
+    return vmlinux
+
+
+def ok_vm(kdumpkit, info, cmd, json_out=False):
+    if not info["path"].is_file():
+        pytest.skip(f"{info['path']} went away (being regenerated)")
+    r = kdumpkit(arm64_vmlinux(), info["path"],
+                 *(["--json"] if json_out else []), "-c", cmd)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    return r.stdout
+
+
+def arm64_pc(info):
+    """The first oops in a module: "pc : FUNC+0xOFF/0xSIZE [MOD]" and the
+    "Code:" words, the one at pc in parentheses."""
+    try:
+        text = (info["path"].parent / "console.log").read_text(errors="replace")
+    except OSError:
+        return None
+    m = re.search(r"\] pc : (\w+)\+0x([0-9a-f]+)/0x([0-9a-f]+) \[(\w+)\]\n"
+                  r"(?:.*\n)*?.*Code: ((?:\(?[0-9a-f]{8}\)? ?)+)", text)
+    if not m:
+        return None
+    return {"func": m.group(1), "off": int(m.group(2), 16),
+            "size": int(m.group(3), 16), "module": m.group(4),
+            "code": m.group(5).split()}
+
+
+ARM_PC = [p for p in ARM if arm64_pc(p[1])]
+
+
+@pytest.mark.parametrize("info", **params(ARM))
+def test_arm64_mod_with_vmlinux_lists_the_consoles_modules(kdumpkit, info):
+    """The vmlinux gives `modules`; the list read with the in-memory BTF is
+    the console's "Modules linked in:", '+' meaning still coming."""
+    rows = mod_rows(ok_vm(kdumpkit, info, "mod"))
+    states = {m["name"]: m["state"] for m in
+              json.loads(ok_vm(kdumpkit, info, "mod", json_out=True))}
+    assert [r["name"] for r in rows] == list(states)
+    want = console(info).get("modules")
+    if want is None:
+        assert set(kernels.KERNELS["arm64"]["modules"]) <= set(states)
+        assert ("crashme" in states) == loads_crashme(info)
+        return
+    assert set(states) == set(want)
+    for name, flags in want.items():
+        assert states[name] == ("coming" if "+" in flags else "live"), name
+    bases = [r["base"] for r in rows]
+    assert bases == sorted(bases)
+
+
+@pytest.mark.parametrize("info", **params(ARM_PC))
+def test_arm64_sym_of_the_oops_pc_is_the_consoles(kdumpkit, info):
+    """pc : create_oops+0x34/0x50 [crashme]: sym FUNC + OFF is an address
+    that sym names FUNC+OFF [crashme], whose instruction words are the
+    console's "Code:" (4 before pc, (the one at pc)), and the module's next
+    text symbol is SIZE past FUNC."""
+    pc = arm64_pc(info)
+    line = ok_vm(kdumpkit, info, f"sym {pc['func']}").strip()
+    m = re.fullmatch(r"([0-9a-f]{16}) \(t\) (\S+) \[(\w+)\]", line)
+    assert m, line
+    assert (m.group(2), m.group(3)) == (pc["func"], pc["module"])
+    addr = int(m.group(1), 16) + pc["off"]
+    assert ok_vm(kdumpkit, info, f"sym {addr:x}").strip() == \
+        f"{addr:016x} (t) {pc['func']}+{pc['off']} [{pc['module']}]"
+    at = next(i for i, w in enumerate(pc["code"]) if w.startswith("("))
+    want = [w.strip("()") for w in pc["code"]]
+    got = []
+    for row in ok_vm(kdumpkit, info, f"rd -32 {addr - 4 * at:x} "
+                     f"{len(want)}").splitlines():
+        got += re.findall(r"\b[0-9a-f]{8}\b", row.split(":", 1)[1])
+    assert got == want
+    listing = ok_vm(kdumpkit, info, f"sym -m {pc['module']}").splitlines()
+    starts = [int(l.split()[0], 16) for l in listing if " (t) " in l]
+    start = addr - pc["off"]
+    assert min(a for a in starts if a > start) - start == pc["size"]

@@ -68,6 +68,11 @@ def console_taints(info):
         mask |= 1 << LETTERS.index(c)
     if _FATAL.search(text, last.end()):
         mask |= 1 << LETTERS.index("D")
+    # a WARN's header: __warn() prints "WARNING: CPU:", the header, then
+    # sets W (arm64's machine_kexec warns so on the way to the kdump kernel)
+    before = text[headers[-2].end() if len(headers) > 1 else 0:last.start()]
+    if re.search(r"\] WARNING: CPU: ", before):
+        mask |= 1 << LETTERS.index("W")
     return mask, "".join(c for i, c in enumerate(LETTERS) if mask >> i & 1)
 
 
@@ -102,7 +107,7 @@ def test_sys_t_json(kdumpkit, info):
     assert [f["letter"] for f in d["flags"]] == list(letters)
     assert all(f["bit"] == LETTERS.index(f["letter"]) for f in d["flags"])
     names = {"O": "OOT_MODULE", "E": "UNSIGNED_MODULE", "L": "SOFTLOCKUP",
-             "D": "DIE"}
+             "D": "DIE", "W": "WARN"}
     assert all(f["name"] == names[f["letter"]] for f in d["flags"])
     has_all = kernel_config(info["arch"]).get("CONFIG_KALLSYMS_ALL") == "y"
     assert d["source"] == ("tainted_mask" if has_all else "log")
@@ -122,6 +127,35 @@ def test_log_rule_agrees_with_memory(kdumpkit, info):
     d = json.loads(r.stdout)
     assert d["source"] == "tainted_mask"
     assert d["log"]["tainted_mask"] == d["tainted_mask"]
+
+
+ARM = labruns.dumps("arm64")
+
+
+@pytest.mark.parametrize("info", labruns.infos(ARM), ids=labruns.ids(ARM))
+def test_sys_kernel_line_tainted_on_arm64(kdumpkit, info):
+    """arm64's kallsyms has no tainted_mask: KERNEL's [TAINTED] follows the
+    console's last taint header (as sys -t reads it), and agrees with what
+    tainted_mask itself says when the vmlinux gives its address."""
+    mask, _ = console_taints(info)
+    r = run(kdumpkit, info, "sys")
+    assert r.returncode == 0, r.stderr
+    kernel = r.stdout.splitlines()[0]
+    assert kernel.startswith("      KERNEL: (none: symbols from the dump)")
+    assert kernel.endswith("  [TAINTED]") == (mask != 0)
+    d = json.loads(run(kdumpkit, info, "sys", "--json").stdout)
+    assert d["tainted_mask"] == mask
+    assert d["tainted_mask_source"] == "log"
+    vmlinux = kernels.vmlinux_path("arm64")
+    if not vmlinux.is_file():
+        pytest.skip(f"no vmlinux at {vmlinux}")
+    r = kdumpkit(vmlinux, info["path"], "--json", "-c", "sys")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["tainted_mask_source"] == "tainted_mask"
+    assert d["tainted_mask"] == mask
+    r = kdumpkit(vmlinux, info["path"], "-c", "sys")
+    assert r.stdout.splitlines()[0].endswith("  [TAINTED]") == (mask != 0)
 
 
 def crash_output(info):

@@ -128,6 +128,25 @@ static void test_headers(void)
 	memset(&log, 0, sizeof(log));
 	feed(&log, &b, "Kernel panic - not syncing: Fatal exception");
 	ok(!log.found && !log.died_after, "a panic without a header: nothing");
+
+	/* arm64 6.1 on its way to the kdump kernel (spinlock-kdump run) */
+	memset(&log, 0, sizeof(log));
+	feed(&log, &b, "CPU: 1 PID: 152 Comm: crashme_spinner Kdump: loaded "
+	     "Tainted: G           OEL     6.1.0-56-arm64 #1  Debian");
+	ok(taint_log_mask(&log) == (BIT(12) | BIT(13) | BIT(14)),
+	   "a panic's header: its letters");
+	feed(&log, &b, "WARNING: CPU: 1 PID: 152 at arch/arm64/kernel/"
+	     "machine_kexec.c:184 machine_kexec+0x44/0x214");
+	feed(&log, &b, "CPU: 1 PID: 152 Comm: crashme_spinner Kdump: loaded "
+	     "Tainted: G           OEL     6.1.0-56-arm64 #1  Debian");
+	ok(log.warned_after && taint_log_mask(&log) ==
+	   (BIT(9) | BIT(12) | BIT(13) | BIT(14)),
+	   "a WARN's header: W is set after it is printed");
+	feed(&log, &b, "CPU: 0 PID: 1 Comm: init Tainted: G        W  OEL "
+	     "    6.1.0-56-arm64 #1  Debian");
+	ok(!log.warned_after && taint_log_mask(&log) ==
+	   (BIT(9) | BIT(12) | BIT(13) | BIT(14)),
+	   "a later header shows the W itself");
 }
 
 int main(void)
