@@ -6,6 +6,7 @@
 #include "debuginfo/btf.h"
 #include "debuginfo/kallsyms.h"
 #include "debuginfo/symtab.h"
+#include "debuginfo/types_btf.h"
 #include "debuginfo/vmlinux.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
@@ -158,10 +159,39 @@ struct kdk_error *session_load_vmlinux(struct session *s)
 	return NULL;
 }
 
+struct kdk_error *session_types(struct session *s, struct types **out)
+{
+	struct kdk_error *err = NULL;
+
+	if (!s->types && !s->types_why) {
+		if (s->vmlinux_path)
+			err = types_from_vmlinux_btf(s->vmlinux_path,
+						     &s->types);
+		else if (!s->symbols)
+			err = kdk_error(KDK_ERR_NOT_FOUND, "no kernel symbols "
+					"to find the kernel's BTF (%s)",
+					s->symbols_why ? s->symbols_why :
+					"no dump open");
+		else if (!s->btf)
+			err = kbtf_load(s->target, s->symbols, &s->btf);
+		if (!err && !s->types)
+			err = types_from_btf(kbtf_libbpf(s->btf), &s->types);
+		if (err && !keep_reason(err, &s->types_why))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (!s->types)
+		return kdk_error(KDK_ERR_NOT_FOUND, "no types: %s",
+				 s->types_why);
+	*out = s->types;
+	return NULL;
+}
+
 void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	types_free(s->types);	/* before the BTF it reads */
+	free(s->types_why);
 	kmodules_free(s->modules);
 	kbtf_free(s->btf);
 	free(s->modules_why);
