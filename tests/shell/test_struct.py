@@ -412,3 +412,29 @@ def test_help_pages(kdumpkit):
         out = ok(kdumpkit, info, f"help {cmd}")
         assert out.lstrip().startswith("NAME"), cmd
         assert f"{cmd} [" in out
+
+
+def test_l_offset_gives_the_struct_around_a_member(kdumpkit):
+    """-l: the address is of a member (init_task.tasks, as a list walk
+    hands it); the struct shown is the task's."""
+    info = x86_one()
+    want = ok(kdumpkit, info, "struct task_struct.pid,comm init_task")
+    off = json.loads(ok(kdumpkit, info, "struct task_struct",
+                        json_out=True))
+    tasks = member_offsets(off)["tasks"]
+    for spec in ("task_struct.tasks", str(tasks)):
+        assert ok(kdumpkit, info, f"struct -l {spec} task_struct.pid,comm "
+                  f"init_task+{tasks}") == want, spec
+
+
+def test_count_walks_consecutive_structs(kdumpkit):
+    """count 3 is the structs at addr, addr+16, addr+32; -2 the one before
+    addr and addr's own."""
+    info = x86_one()
+    base = int(ok(kdumpkit, info, "sym init_task").split()[0], 16)
+    one = [ok(kdumpkit, info, f"struct list_head {base + d:x}")
+           for d in (-16, 0, 16, 32)]
+    assert ok(kdumpkit, info, f"struct list_head {base:x} 3") == \
+        "".join(one[1:])
+    assert ok(kdumpkit, info, f"struct list_head {base:x} -2") == \
+        "".join(one[:2])
