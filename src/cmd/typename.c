@@ -38,6 +38,20 @@ struct kdk_error *typename_resolve(struct session *s, int n, char **words,
 	name = join(n, words);
 	if (!name)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	/* as crash's whatis: a kernel symbol's name is the symbol (there
+	 * is a variable softnet_data and a struct softnet_data) */
+	if (n == 1) {
+		err = types_find_var(ts, name, &out->type);
+		if (!err) {
+			out->symbol = name;
+			return NULL;
+		}
+		if (s->symbols && sym_find_name(s->symbols, name)) {
+			free(name);
+			return err;
+		}
+		kdk_error_free(err);
+	}
 	err = types_find(ts, name, &out->type);
 	if (!err) {
 		free(name);
@@ -48,13 +62,6 @@ struct kdk_error *typename_resolve(struct session *s, int n, char **words,
 		kdk_error_free(err);
 		out->symbol = name;
 		return NULL;
-	}
-	/* a symbol the types do not describe: say why rather than "no such
-	 * type" */
-	if (n == 1 && s->symbols && sym_find_name(s->symbols, name)) {
-		kdk_error_free(err);
-		free(name);
-		return var_err;
 	}
 	kdk_error_free(var_err);
 	kdk_error_free(err);

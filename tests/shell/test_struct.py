@@ -438,3 +438,41 @@ def test_count_walks_consecutive_structs(kdumpkit):
         "".join(one[1:])
     assert ok(kdumpkit, info, f"struct list_head {base:x} -2") == \
         "".join(one[:2])
+
+
+PERCPU = ["runqueues", "irq_stat", "softnet_data", "process_counts",
+          "cpu_number", "current_task"]
+
+DRGN_PERCPU = r"""
+import json, sys, drgn
+prog = drgn.Program()
+prog.set_core_dump(sys.argv[1])
+prog.load_debug_info([sys.argv[2]])
+out = {}
+for name in json.loads(sys.argv[3]):
+    try:
+        out[name] = prog[name].type_.type_name()
+    except (KeyError, LookupError):
+        pass
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("info", **params(X86_KDUMP[:1] + ARM_KDUMP[:1]))
+def test_whatis_percpu_variables_match_drgn(kdumpkit, info):
+    """BTF's only variables are per-cpu ones: their types are DWARF's."""
+    vm = vmlinux(info)
+
+    def make():
+        r = subprocess.run(["/usr/bin/python3", "-c", DRGN_PERCPU,
+                            str(info["path"]), str(vm), json.dumps(PERCPU)],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            pytest.skip(f"drgn failed: {r.stderr[-300:]}")
+        return json.loads(r.stdout)
+    want = cached(info, "drgn-percpu.json", make, extra=json.dumps(PERCPU))
+    assert len(want) >= 4
+    for name, tname in want.items():
+        sep = "" if tname.endswith("*") else " "
+        assert ok(kdumpkit, info, f"whatis {name}") == \
+            f"{tname}{sep}{name};\n"
