@@ -167,6 +167,34 @@ static struct kdk_error *parse_members(struct type *t, const char *list,
 	return NULL;
 }
 
+/* crash's lines for NAME.member without an address: "struct NAME {",
+ * each member with its offset (or, at an address, its address), "}". */
+static void print_member_lines(struct session *s, struct type *t,
+			       const struct member_sel *sel, size_t n_sel,
+			       bool at, uint64_t addr)
+{
+	char *name = type_name(t);
+
+	fprintf(s->out, "%s {\n", name ? name : "?");
+	free(name);
+	for (size_t i = 0; i < n_sel; i++) {
+		char *decl = type_declaration(sel[i].hit.type,
+					      sel[i].hit.name);
+		uint64_t off = sel[i].hit.bit_offset / 8;
+
+		if (at)
+			fprintf(s->out, "  [%" PRIx64 "] ", addr + off);
+		else
+			fprintf(s->out, "  [%" PRIu64 "] ", off);
+		fprintf(s->out, "%s", decl ? decl : "?");
+		if (sel[i].hit.bit_size)
+			fprintf(s->out, " : %" PRIu32, sel[i].hit.bit_size);
+		fputs(";\n", s->out);
+		free(decl);
+	}
+	fputs("}\n", s->out);
+}
+
 /* The definition, or with members the lines of those members only. */
 static struct kdk_error *print_definition(struct session *s,
 					  const struct struct_args *a,
@@ -184,22 +212,7 @@ static struct kdk_error *print_definition(struct session *s,
 		return NULL;
 	}
 	if (n_sel) {
-		for (size_t i = 0; i < n_sel; i++) {
-			char *decl = type_declaration(sel[i].hit.type,
-						      sel[i].hit.name);
-
-			if (a->offsets)
-				fprintf(s->out, "  [%" PRIu64 "] ",
-					sel[i].hit.bit_offset / 8);
-			else
-				fputs("  ", s->out);
-			fprintf(s->out, "%s", decl ? decl : "?");
-			if (sel[i].hit.bit_size)
-				fprintf(s->out, " : %" PRIu32,
-					sel[i].hit.bit_size);
-			fputs(";\n", s->out);
-			free(decl);
-		}
+		print_member_lines(s, t, sel, n_sel, false, 0);
 		return NULL;
 	}
 	err = type_print_definition(s->out, t, a->offsets);
@@ -268,12 +281,10 @@ static void print_object(struct session *s, const struct struct_args *a,
 		}
 		return;
 	}
-	{
-		char *name = type_name(t);
-
-		fprintf(s->out, "%s ", name ? name : "?");
-		free(name);
-	}
+	/* crash writes "struct" or "union" and the name as typed, also a
+	 * typedef's: "struct spinlock_t {" */
+	fprintf(s->out, "%s %s ", type_strip(t)->kind == TYPE_UNION ?
+		"union" : "struct", t->name ? t->name : "{...}");
 	value_print(&p, t, data, addr, 0);
 	fputc('\n', s->out);
 }
@@ -318,6 +329,21 @@ static struct kdk_error *print_values(struct session *s,
 	}
 	if (!size)
 		return kdk_error(KDK_ERR_FORMAT, "%s has no size", a->spec);
+	if (a->offsets && !s->json) {
+		/* crash: where each member is, not what it holds */
+		for (uint64_t i = 0; i < count; i++) {
+			if (n_sel) {
+				print_member_lines(s, t, sel, n_sel, true,
+						   addr + i * size);
+				continue;
+			}
+			err = type_print_at(s->out, t, addr + i * size);
+			if (err)
+				return err;
+			fprintf(s->out, "\nSIZE: %" PRIu64 "\n", size);
+		}
+		return NULL;
+	}
 	buf = malloc(size);
 	if (!buf)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
@@ -344,8 +370,52 @@ static struct kdk_error *print_values(struct session *s,
 	return err;
 }
 
+/* "-x": a flag (a '-' and a letter); "-2" is a count. */
+static bool is_flag(const char *arg)
+{
+	return arg[0] == '-' && ((arg[1] >= 'a' && arg[1] <= 'z') ||
+				 (arg[1] >= 'A' && arg[1] <= 'Z'));
+}
+
+static struct kdk_error *struct_parse(struct session *s,
+				      const struct command *cmd,
+				      enum type_kind want, int argc,
+				      char **argv);
+
 struct kdk_error *struct_command(struct session *s, const struct command *cmd,
 				 enum type_kind want, int argc, char **argv)
+{
+	struct kdk_error *err;
+
+	/* crash takes flags after the operands too
+	 * (struct list_head -x ADDR): flags first, operands after */
+	{
+		char **sorted = calloc(argc + 1, sizeof(*sorted));
+		int n = 0;
+
+		if (!sorted)
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+		sorted[n++] = argv[0];
+		for (int i = 1; i < argc; i++)
+			if (is_flag(argv[i])) {
+				sorted[n++] = argv[i];
+				if (strcmp(argv[i], "-l") == 0 && i + 1 < argc)
+					sorted[n++] = argv[++i];
+			}
+		for (int i = 1; i < argc; i++)
+			if (!is_flag(argv[i]) && !(i > 1 &&
+			    strcmp(argv[i - 1], "-l") == 0))
+				sorted[n++] = argv[i];
+		err = struct_parse(s, cmd, want, n, sorted);
+		free(sorted);
+		return err;
+	}
+}
+
+static struct kdk_error *struct_parse(struct session *s,
+				      const struct command *cmd,
+				      enum type_kind want, int argc,
+				      char **argv)
 {
 	struct struct_args a = { .cmd = cmd, .want = want };
 	struct member_sel sel[MAX_MEMBERS];
@@ -426,13 +496,16 @@ const struct command cmd_struct_def = {
 "  .member[,member...]\n"
 "               only these members; a member may be a path through\n"
 "               nested structs and arrays (se.load.weight, pid_links[1]).\n"
+"               Without an address, each member's offset and declaration.\n"
 "  address      a hexadecimal address, or an expression of symbols\n"
 "               (init_task, init_task+8): the contents there.\n"
 "  count        that many structs one after the other; a negative count\n"
 "               shows the structs that end with the one at address.\n"
 "  -o           each member's offset, as [N] before it; with an address,\n"
-"               the values as without -o.\n"
-"  -x, -d       integers in hexadecimal or decimal.\n"
+"               each member's address instead of its value.\n"
+"  -x, -d       integers in hexadecimal or decimal (gdb's output radix:\n"
+"               pointers, chars, enums and strings print as without).\n"
+"Flags may also follow the operands, as crash takes them.\n"
 "  -l offset    the address is that of the member at this offset (a\n"
 "               number or struct.member), e.g. of a list_head in it.\n"
 "\n"

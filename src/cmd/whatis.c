@@ -9,6 +9,21 @@
 #include "cmd/typename.h"
 #include "debuginfo/types_print.h"
 
+/* crash's own layout for an enum: one "NAME = VALUE" a line, no SIZE. */
+static struct kdk_error *print_enum(struct session *s, struct type *t)
+{
+	struct kdk_error *err = type_fill(t);
+
+	if (err)
+		return err;
+	fprintf(s->out, "enum %s {\n", t->name ? t->name : "");
+	for (size_t i = 0; i < t->n_members; i++)
+		fprintf(s->out, "  %s = %lld\n", t->enumerators[i].name,
+			(long long)t->enumerators[i].value);
+	fputs("};\n", s->out);
+	return NULL;
+}
+
 static struct kdk_error *cmd_whatis(struct session *s, int argc, char **argv)
 {
 	struct command_opts o;
@@ -46,6 +61,8 @@ static struct kdk_error *cmd_whatis(struct session *s, int argc, char **argv)
 
 		fprintf(s->out, "%s;\n", decl ? decl : "?");
 		free(decl);
+	} else if (hit.type->kind == TYPE_ENUM && !hit.type->declared_only) {
+		err = print_enum(s, hit.type);
 	} else {
 		struct type *t = hit.type;
 		bool body = type_strip(t) && !type_strip(t)->declared_only &&
@@ -73,7 +90,7 @@ static struct kdk_error *cmd_whatis(struct session *s, int argc, char **argv)
 				type_strip(t)->size);
 	}
 	typename_hit_free(&hit);
-	return NULL;
+	return err;
 }
 
 const struct command cmd_whatis_def = {
@@ -83,7 +100,9 @@ const struct command cmd_whatis_def = {
 	.synopsis = "whatis [struct | union | enum | typedef | symbol]",
 	.help =
 "Shows a type's definition and size (a typedef written out down to the\n"
-"struct it names), or the type of a kernel variable.\n"
+"struct it names; an enum's values one a line), or the type of a kernel\n"
+"variable. A name that is both (softnet_data) is the variable, as in\n"
+"crash; write \"struct softnet_data\" for the type.\n"
 "\n"
 "Types come from the kernel's BTF in the dump, or from the vmlinux's .BTF\n"
 "section when one was given. BTF describes no global variables except the\n"

@@ -15,6 +15,8 @@ struct def_printer {
 	bool quiet;		/* inside a named member's body: gdb's
 				 * offsets are only on its closing line */
 	int width;		/* of the "[N]" column */
+	bool by_address;	/* "[ffff...]": base + offset, in hex */
+	uint64_t address;
 };
 
 /* Start a line at depth (members of the outer type are depth 1). */
@@ -25,7 +27,12 @@ static void line_start(struct def_printer *p, int depth, bool has_off,
 		if (has_off && !p->quiet) {
 			char col[32];
 
-			snprintf(col, sizeof(col), "[%" PRIu64 "]", off);
+			if (p->by_address)
+				snprintf(col, sizeof(col), "[%" PRIx64 "]",
+					 p->address + off);
+			else
+				snprintf(col, sizeof(col), "[%" PRIu64 "]",
+					 off);
 			fprintf(p->out, "%*s ", p->width, col);
 		} else {
 			fprintf(p->out, "%*s ", p->width, "");
@@ -193,10 +200,34 @@ static bool has_body(struct type *t)
 					  t->kind == TYPE_ENUM);
 }
 
+static struct kdk_error *print_decl(struct def_printer *pp, struct type *t,
+				    const char *name);
+
 struct kdk_error *type_print_decl(FILE *out, struct type *t, const char *name,
 				  bool offsets)
 {
-	struct def_printer p = { out, offsets, false, 0 };
+	struct def_printer p = { out, offsets, false, 0, false, 0 };
+
+	return print_decl(&p, t, name);
+}
+
+struct kdk_error *type_print_at(FILE *out, struct type *t, uint64_t address)
+{
+	struct def_printer p = { out, true, false, 0, true, address };
+	char col[32];
+
+	if (t->kind == TYPE_TYPEDEF)
+		t = type_strip(t);
+	/* the column is as wide as an address */
+	p.width = snprintf(col, sizeof(col), "[%" PRIx64 "]", address) + 2;
+	return print_decl(&p, t, "");
+}
+
+static struct kdk_error *print_decl(struct def_printer *pp, struct type *t,
+				    const char *name)
+{
+	struct def_printer p = *pp;
+	FILE *out = p.out;
 	struct kdk_error *err;
 	struct type *body = t;
 	char *decl, *base;
@@ -211,7 +242,8 @@ struct kdk_error *type_print_decl(FILE *out, struct type *t, const char *name,
 		free(decl);
 		return NULL;
 	}
-	p.width = offset_width(body);
+	if (!p.by_address)
+		p.width = offset_width(body);
 	err = print_whole(&p, body);
 	if (err)
 		return err;

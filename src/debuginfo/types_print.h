@@ -3,6 +3,7 @@
 #define KDK_DEBUGINFO_TYPES_PRINT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/json.h"
@@ -20,6 +21,10 @@ struct kdk_error *type_print_definition(FILE *out, struct type *t,
  * "typedef struct spinlock {...} spinlock_t" as whatis prints it. */
 struct kdk_error *type_print_decl(FILE *out, struct type *t, const char *name,
 				  bool offsets);
+
+/* crash's `struct -o NAME ADDR`: each member line starts with its
+ * address, "[ffff88...]", instead of its offset. */
+struct kdk_error *type_print_at(FILE *out, struct type *t, uint64_t address);
 
 /* A definition as JSON: name, size, kind, members with their C type,
  * byte offset, size (and bit_offset/bit_size for bitfields); members of

@@ -1,5 +1,7 @@
 /* gdb's value layout ("set print pretty on" as crash sets it, with no
- * repeat folding and no element limit). */
+ * repeat folding and no element limit). crash's -x and -d set gdb's output
+ * radix, which changes integers only: pointers, chars, enums and strings
+ * print as they do without. */
 #include "expr/value_print.h"
 
 #include <inttypes.h>
@@ -72,15 +74,13 @@ static void put_int(const struct value_printer *p, struct type *t,
 {
 	if (bits < 64)
 		v &= (1ULL << bits) - 1;
-	if (p->format == 'x') {
+	if (p->format == 'x')
 		fprintf(p->out, "0x%" PRIx64, v);
-		return;
-	}
-	if (p->format == 'd' || t->is_signed)
+	else if (p->format == 'd' || t->is_signed)
 		fprintf(p->out, "%" PRId64, sign_extend(v, bits));
 	else
 		fprintf(p->out, "%" PRIu64, v);
-	if (t->is_char && !p->format) {
+	if (t->is_char) {
 		fputs(" '", p->out);
 		put_char_escaped(p->out, (uint8_t)v, '\'');
 		fputc('\'', p->out);
@@ -92,7 +92,7 @@ static void put_enum(const struct value_printer *p, struct type *t,
 {
 	int64_t sv = t->is_signed ? sign_extend(v, bits) : (int64_t)v;
 
-	if (!p->format && !type_fill(t))
+	if (!type_fill(t))
 		for (size_t i = 0; i < t->n_members; i++)
 			if (t->enumerators[i].value == sv) {
 				fputs(t->enumerators[i].name, p->out);
@@ -154,12 +154,8 @@ static void put_address(const struct value_printer *p, struct type *to,
 {
 	char sym[256];
 
-	if (p->format == 'd') {
-		fprintf(p->out, "%" PRId64, (int64_t)v);
-		return;
-	}
 	fprintf(p->out, "0x%" PRIx64, v);
-	if (p->format || !v)
+	if (!v)
 		return;
 	if (p->symbolize && p->symbolize(p->arg, v, sym, sizeof(sym)))
 		fprintf(p->out, " %s", sym);
@@ -181,7 +177,7 @@ static void put_array(const struct value_printer *p, struct type *t,
 		put_address(p, elem, addr);
 		return;
 	}
-	if (is_char_type(elem) && !p->format) {
+	if (is_char_type(elem)) {
 		size_t n = t->count;
 
 		if (n && data[n - 1] == 0)
@@ -228,9 +224,7 @@ void value_print(const struct value_printer *p, struct type *t,
 	case TYPE_BOOL: {
 		uint64_t v = load_le(data, s->size);
 
-		if (p->format)
-			put_int(p, s, v, 8 * s->size);
-		else if (v <= 1)
+		if (v <= 1)
 			fputs(v ? "true" : "false", p->out);
 		else
 			fprintf(p->out, "%" PRIu64, v);
@@ -278,7 +272,7 @@ void value_print_member(const struct value_printer *p, const char *name,
 
 		if (s && s->kind == TYPE_ENUM)
 			put_enum(p, s, v, bit_size);
-		else if (s && s->kind == TYPE_BOOL && !p->format && v <= 1)
+		else if (s && s->kind == TYPE_BOOL && v <= 1)
 			fputs(v ? "true" : "false", p->out);
 		else if (s)
 			put_int(p, s, v, bit_size);

@@ -15,7 +15,7 @@
 
 struct value_printer {
 	FILE *out;
-	char format;		/* 0: natural; 'x': hex; 'd': decimal */
+	char format;		/* integers: 0 natural, 'x' hex, 'd' signed */
 	/* "<name+off>" text for addr into buf, or false: none */
 	bool (*symbolize)(void *arg, uint64_t addr, char *buf, size_t n);
 	/* Memory a char pointer points to (the string gdb shows). */

@@ -93,6 +93,24 @@ QUERIES = [
 ]
 
 
+# Layouts of crash's own (not gdb's), checked on two dumps: member lines
+# without an address, -o with an address, whatis of an enum, typedef'd
+# structs by their typedef's name, flags after the operands.
+EXTRA_QUERIES = [
+    "struct task_struct.pid",
+    "struct mutex.wait_list",
+    "struct -o list_head init_task",
+    "struct -o task_struct.se init_task",
+    "whatis enum pid_type",
+    "struct list_head -x init_task",
+    "struct task_struct.pid,comm -x init_task",
+    "spinlock_t {init_task+2364}",
+    "atomic_t {init_task+40}",
+    "whatis softnet_data",
+    "whatis runqueues",
+]
+
+
 def params(pairs):
     return {"argvalues": labruns.infos(pairs), "ids": labruns.ids(pairs)}
 
@@ -140,16 +158,15 @@ def batch(argv, queries):
         return out, r
 
 
-def crash_answers(info):
+def crash_answers(info, queries=QUERIES, name="crash-struct.json"):
     vm = vmlinux(info)
 
     def make():
-        out, r = batch(["crash", "-s", str(vm), str(info["path"])], QUERIES)
-        if not out[QUERIES[0]]:
+        out, r = batch(["crash", "-s", str(vm), str(info["path"])], queries)
+        if not out[queries[0]]:
             pytest.skip(f"crash gave nothing: {r.stderr[-300:]}")
         return out
-    return cached(info, "crash-struct.json", make,
-                  extra="\n".join(QUERIES))
+    return cached(info, name, make, extra="\n".join(queries))
 
 
 def ours(kdumpkit_bin, info, queries, with_vmlinux=False):
@@ -196,6 +213,23 @@ def test_struct_matches_crash(kdumpkit_bin, info):
                               for q, (w, g) in list(bad.items())[:3])
     # every query was answered by crash: the comparison is real
     assert sum(1 for q in QUERIES if want[q]) >= 40
+
+
+@pytest.mark.parametrize("info", **params(X86_KDUMP[:2]))
+def test_crash_own_layouts_match(kdumpkit, kdumpkit_bin, info):
+    # crash's TYPE ADDR takes no symbol+offset: hex addresses, from sym
+    # (which test_vmlinux checks against crash)
+    base = int(ok(kdumpkit, info, "sym init_task").split()[0], 16)
+    queries = [re.sub(r"\{init_task\+(\d+)\}",
+                      lambda m: f"{base + int(m.group(1)):x}", q)
+               for q in EXTRA_QUERIES]
+    want = crash_answers(info, queries, "crash-struct-extra.json")
+    got, r = ours(kdumpkit_bin, info, queries)
+    assert r.stderr == ""
+    bad = {q: (want[q], got[q]) for q in queries
+           if norm(want[q]) != norm(got[q])}
+    assert not bad, "\n".join(f"{q}:\n--- crash\n{w}\n--- ours\n{g}"
+                              for q, (w, g) in list(bad.items())[:3])
 
 
 @pytest.mark.parametrize("info", **params(X86_KDUMP[:2]))
