@@ -1,11 +1,30 @@
 /* Running a command, its usage errors, its help page and its flags. */
 #include "cmd/command.h"
 
+#include "cmd/commands.h"
+#include "cmd/struct.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* "task_struct ADDR" as "struct task_struct ADDR". */
+static struct kdk_error *run_shortcut(struct session *s, int argc,
+				      char **argv)
+{
+	char **full = calloc(argc + 2, sizeof(*full));
+	struct kdk_error *err;
+
+	if (!full)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	full[0] = (char *)"struct";
+	memcpy(full + 1, argv, argc * sizeof(*argv));
+	err = struct_command(s, &cmd_struct_def, TYPE_VOID, argc + 1, full);
+	free(full);
+	return kdk_error_wrap(err, "%s", argv[0]);
+}
 
 struct kdk_error *command_run(struct session *s, int argc, char **argv)
 {
@@ -14,6 +33,9 @@ struct kdk_error *command_run(struct session *s, int argc, char **argv)
 	if (argc < 1)
 		return NULL;
 	cmd = command_find(argv[0]);
+	/* crash runs a type name typed as a command as `struct NAME ...` */
+	if (!cmd && struct_shortcut_applies(s, argv[0]))
+		return run_shortcut(s, argc, argv);
 	if (!cmd)
 		return kdk_error(KDK_ERR_NOT_FOUND, "%s: command not found",
 				 argv[0]);

@@ -12,11 +12,15 @@ extern const struct command cmd_log_def;
 extern const struct command cmd_mach_def;
 extern const struct command cmd_mod_def;
 extern const struct command cmd_ptov_def;
+extern const struct command cmd_ptype_def;
 extern const struct command cmd_q_def;
 extern const struct command cmd_rd_def;
 extern const struct command cmd_set_def;
+extern const struct command cmd_struct_def;
 extern const struct command cmd_sym_def;
 extern const struct command cmd_sys_def;
+extern const struct command cmd_union_def;
 extern const struct command cmd_vtop_def;
+extern const struct command cmd_whatis_def;
 
 #endif

@@ -15,12 +15,16 @@ static const struct command *const commands[] = {
 	&cmd_mach_def,
 	&cmd_mod_def,
 	&cmd_ptov_def,
+	&cmd_ptype_def,
 	&cmd_q_def,
 	&cmd_rd_def,
 	&cmd_set_def,
+	&cmd_struct_def,
 	&cmd_sym_def,
 	&cmd_sys_def,
+	&cmd_union_def,
 	&cmd_vtop_def,
+	&cmd_whatis_def,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

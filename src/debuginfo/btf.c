@@ -55,6 +55,11 @@ const struct kbtf_origin *kbtf_origin(const struct kbtf *b)
 	return &b->origin;
 }
 
+struct btf *kbtf_libbpf(const struct kbtf *b)
+{
+	return b->btf;
+}
+
 struct kdk_error *kbtf_from_blob(const void *data, uint64_t size,
 				 struct kbtf **out)
 {

@@ -26,6 +26,7 @@
 #include "target/target.h"
 
 struct kbtf;
+struct btf;
 
 /* Where the blob was found and how, for `info`-style reports and timing. */
 struct kbtf_origin {
@@ -45,6 +46,9 @@ struct kdk_error *kbtf_from_elf(const char *path, struct kbtf **out);
 void kbtf_free(struct kbtf *b);
 
 const struct kbtf_origin *kbtf_origin(const struct kbtf *b);
+
+/* libbpf's parsed BTF, for the type model (types_btf.h); b keeps it. */
+struct btf *kbtf_libbpf(const struct kbtf *b);
 
 /* The id of the struct or union called name (a struct wins). */
 struct kdk_error *kbtf_find_struct(const struct kbtf *b, const char *name,

@@ -7,6 +7,7 @@
 #include "debuginfo/kallsyms.h"
 #include "debuginfo/symtab.h"
 #include "debuginfo/vmcoreinfo_derive.h"
+#include "debuginfo/types_btf.h"
 #include "debuginfo/vmlinux.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
@@ -144,6 +145,10 @@ struct kdk_error *session_btf(struct session *s, const struct kbtf **out)
 			err = kdk_error(KDK_ERR_NOT_FOUND, "no kernel memory "
 					"(%s)", s->target_why ?
 					s->target_why : "no dump open");
+		else if (!s->symbols)
+			err = kdk_error(KDK_ERR_NOT_FOUND, "no kernel symbols "
+					"(%s)", s->symbols_why ?
+					s->symbols_why : "unknown");
 		else
 			err = kbtf_load(s->target, s->symbols, &s->btf);
 		if (err && !keep_reason(err, &s->btf_why))
@@ -210,10 +215,38 @@ struct kdk_error *session_load_vmlinux(struct session *s)
 	return NULL;
 }
 
+struct kdk_error *session_types(struct session *s, struct types **out)
+{
+	struct kdk_error *err = NULL;
+
+	if (!s->types && !s->types_why) {
+		if (s->vmlinux_path) {
+			err = types_from_vmlinux_btf(s->vmlinux_path,
+						     &s->types);
+		} else {
+			const struct kbtf *btf;
+
+			err = session_btf(s, &btf);
+			if (!err)
+				err = types_from_btf(kbtf_libbpf(btf),
+						     &s->types);
+		}
+		if (err && !keep_reason(err, &s->types_why))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (!s->types)
+		return kdk_error(KDK_ERR_NOT_FOUND, "no types: %s",
+				 s->types_why);
+	*out = s->types;
+	return NULL;
+}
+
 void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	types_free(s->types);	/* before the BTF it reads */
+	free(s->types_why);
 	kmodules_free(s->modules);
 	kbtf_free(s->btf);
 	free(s->btf_why);

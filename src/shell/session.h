@@ -16,6 +16,7 @@ struct symtab;
 struct alias_table;
 struct kbtf;
 struct kmodules;
+struct types;
 
 struct session {
 	char *dump_path;
@@ -37,6 +38,9 @@ struct session {
 	char *btf_why;
 	struct kmodules *modules;
 	char *modules_why;
+	/* The type model, made on first use by session_types(). */
+	struct types *types;
+	char *types_why;
 
 	/* Output settings (`set`). */
 	int radix;			/* 10 or 16 */
@@ -79,6 +83,11 @@ struct kdk_error *session_modules(struct session *s,
  * checked against the dump; nothing without one. An unreadable vmlinux
  * or one of another kernel is an error that names it. */
 struct kdk_error *session_load_vmlinux(struct session *s);
+
+/* The kernel's types (debuginfo/types.h), made on first use: from the
+ * vmlinux's .BTF section when one was given, else from the kernel's BTF
+ * in the dump. */
+struct kdk_error *session_types(struct session *s, struct types **out);
 
 void session_free(struct session *s);
 

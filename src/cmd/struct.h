@@ -1,0 +1,20 @@
+/* struct, union and crash's bare `TYPE ADDR` shortcut share one body. */
+#ifndef KDK_CMD_STRUCT_H
+#define KDK_CMD_STRUCT_H
+
+#include <stdbool.h>
+
+#include "cmd/command.h"
+#include "debuginfo/types.h"
+
+/* argv as `struct` (want TYPE_STRUCT), `union` (TYPE_UNION) or the
+ * shortcut (TYPE_VOID: either) takes it; cmd names the command in usage
+ * errors. */
+struct kdk_error *struct_command(struct session *s, const struct command *cmd,
+				 enum type_kind want, int argc, char **argv);
+
+/* Does word (a "TYPE" or "TYPE.member" first word) name a struct or
+ * union type, so that the shell runs it as `struct word ...`? */
+bool struct_shortcut_applies(struct session *s, const char *word);
+
+#endif
