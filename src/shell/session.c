@@ -9,6 +9,7 @@
 #include "debuginfo/vmlinux.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
+#include "kernel/tasks.h"
 #include "shell/alias.h"
 #include "target/target.h"
 
@@ -138,6 +139,48 @@ struct kdk_error *session_modules(struct session *s,
 	return NULL;
 }
 
+struct kdk_error *session_btf(struct session *s, const struct kbtf **out)
+{
+	struct kdk_error *err;
+
+	if (!s->btf) {
+		if (!s->target || !s->symbols)
+			return kdk_error(KDK_ERR_NOT_FOUND, "no kernel %s (%s)",
+					 s->target ? "symbols" : "memory",
+					 s->target ? s->symbols_why
+						   : s->target_why);
+		err = kbtf_load(s->target, s->symbols, &s->btf);
+		if (err) {
+			s->btf = NULL;
+			return kdk_error_wrap(err, "the kernel's BTF");
+		}
+	}
+	*out = s->btf;
+	return NULL;
+}
+
+struct kdk_error *session_tasks(struct session *s, const struct ktasks **out)
+{
+	const struct kbtf *btf;
+	struct kdk_error *err;
+
+	if (s->tasks && !dump_facts(s->dump)->live) {
+		*out = s->tasks;
+		return NULL;
+	}
+	ktasks_free(s->tasks);
+	s->tasks = NULL;
+	err = session_btf(s, &btf);
+	if (!err)
+		err = ktasks_load(s->target, btf, s->symbols, &s->tasks);
+	if (err) {
+		s->tasks = NULL;
+		return err;
+	}
+	*out = s->tasks;
+	return NULL;
+}
+
 /* A vmlinux given but unreadable or of another kernel ends the session
  * rather than falling back to kallsyms: its symbols would be silently
  * not the ones the user asked for, and `sys` would name a file they did
@@ -162,6 +205,7 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	ktasks_free(s->tasks);
 	kmodules_free(s->modules);
 	kbtf_free(s->btf);
 	free(s->modules_why);

@@ -16,6 +16,7 @@ struct symtab;
 struct alias_table;
 struct kbtf;
 struct kmodules;
+struct ktasks;
 
 struct session {
 	char *dump_path;
@@ -33,6 +34,9 @@ struct session {
 	struct kbtf *btf;
 	struct kmodules *modules;
 	char *modules_why;
+	/* The tasks, read by session_tasks(): once for a dump, again for
+	 * each command on a live kernel. */
+	struct ktasks *tasks;
 
 	/* Output settings (`set`). */
 	int radix;			/* 10 or 16 */
@@ -67,6 +71,14 @@ struct kdk_error *session_open_dump_set(struct session *s,
  * then the list at `modules` in the session's symbols. */
 struct kdk_error *session_modules(struct session *s,
 				  const struct kmodules **out);
+
+/* The kernel's BTF from the dump's memory, read on first use. */
+struct kdk_error *session_btf(struct session *s, const struct kbtf **out);
+
+/* Every task (src/kernel/tasks.h). The pointer lives until the next call
+ * (a live kernel's tasks are read afresh) or the session's end. */
+struct kdk_error *session_tasks(struct session *s,
+				const struct ktasks **out);
 
 /* After session_open_dump, the symbols of the vmlinux it was given,
  * checked against the dump; nothing without one. An unreadable vmlinux
