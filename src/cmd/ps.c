@@ -577,6 +577,17 @@ static void warn_problems(const struct ps *ps)
 		fprintf(stderr, "ps: WARNING: %s\n", ktasks_problem(ps->k, i));
 }
 
+/* The kernel's page size (VMCOREINFO PAGESIZE): a QEMU ELF dump of an
+ * arm64 guest does not say it, and the dump's own guess can be wrong. */
+static uint32_t kernel_page_size(const struct session *s)
+{
+	const char *v = dump_vmcoreinfo_get(s->dump, "PAGESIZE");
+	unsigned long n = v ? strtoul(v, NULL, 10) : 0;
+
+	return n >= 4096 && n <= 65536 ? (uint32_t)n
+				       : dump_facts(s->dump)->page_size;
+}
+
 static struct kdk_error *cmd_ps(struct session *s, int argc, char **argv)
 {
 	struct ps *ps = calloc(1, sizeof(*ps));
@@ -587,7 +598,7 @@ static struct kdk_error *cmd_ps(struct session *s, int argc, char **argv)
 	if (!ps)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	ps->s = s;
-	ps->page_size = dump_facts(s->dump)->page_size;
+	ps->page_size = kernel_page_size(s);
 	command_opts_init(&o, argc, argv);
 	err = parse_flags(ps, &o);
 	if (!err)

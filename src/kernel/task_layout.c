@@ -32,6 +32,36 @@ static struct kdk_error *first_of(const struct kbtf *btf, const char *type,
 			 type, paths[0]);
 }
 
+static void extend(uint64_t *end, const struct kbtf_member *m)
+{
+	if (m->offset + m->size > *end)
+		*end = m->offset + m->size;
+}
+
+static void set_read_size(struct task_layout *l)
+{
+	const struct kbtf_member *used[] = {
+		&l->tasks, &l->pid, &l->tgid, &l->real_parent, &l->comm,
+		&l->mm, &l->flags, &l->state, &l->exit_state, &l->cpu,
+		&l->pid_links,
+	};
+	uint64_t end = 0;
+
+	for (size_t i = 0; i < sizeof(used) / sizeof(used[0]); i++)
+		extend(&end, used[i]);
+	if (l->has_threads) {
+		extend(&end, &l->signal);
+		extend(&end, &l->thread_node);
+	}
+	if (l->has_last_arrival)
+		extend(&end, &l->last_arrival);
+	if (l->has_ksp)
+		extend(&end, &l->ksp);
+	if (l->has_task_rss)
+		extend(&end, &l->task_rss);
+	l->read_size = end < l->task_size ? end : l->task_size;
+}
+
 static const char *const state_paths[] = { "__state", "state", NULL };
 static const char *const cpu_paths[] = { "cpu", "thread_info.cpu", NULL };
 static const char *const ksp_paths[] = { "thread.sp", "thread.cpu_context.sp",
@@ -120,6 +150,7 @@ struct kdk_error *task_layout_find(const struct kbtf *btf,
 	}
 	l->has_task_rss = !kbtf_member(btf, "task_struct", "rss_stat.count",
 				       &l->task_rss);
+	set_read_size(l);
 	return NULL;
 }
 

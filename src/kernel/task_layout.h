@@ -12,7 +12,12 @@
 #include "target/target.h"
 
 struct task_layout {
-	uint64_t task_size;
+	uint64_t task_size;		/* sizeof(struct task_struct) */
+	/* The bytes the walk reads: up to the end of the last member used.
+	 * x86 allocates less than sizeof (arch_task_struct_size: the FPU
+	 * state at the end is as big as the CPU needs), so reading the
+	 * whole type can run into a page that is not the task's. */
+	uint64_t read_size;
 	struct kbtf_member tasks, pid, tgid, real_parent, comm, mm, flags;
 	struct kbtf_member state;	/* __state (5.14+) or state */
 	struct kbtf_member exit_state;

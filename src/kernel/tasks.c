@@ -208,7 +208,7 @@ static struct kdk_error *add_task(struct walk *w, uint64_t addr,
 	if (k->n >= MAX_TASKS)
 		return kdk_error(KDK_ERR_FORMAT, "more than %u tasks: a task "
 				 "list is corrupt", MAX_TASKS);
-	err = target_read_kvaddr(w->t, addr, w->buf, l->task_size);
+	err = target_read_kvaddr(w->t, addr, w->buf, l->read_size);
 	if (err)
 		return kdk_error_wrap(err, "task_struct at 0x%" PRIx64, addr);
 	if (k->n == k->cap) {
