@@ -146,7 +146,7 @@ static void print_task_header(FILE *out, const struct ktask *t)
 static void format_mem(const struct ps *ps, const struct ktask *t,
 		       char *buf, size_t len)
 {
-	uint64_t total = ktasks_totalram_pages(ps->k);
+	uint64_t total = ktasks_mem_pages(ps->k);
 	double pct = 0;
 
 	if (total && !(t->kthread && !t->rss_pages))
@@ -577,17 +577,6 @@ static void warn_problems(const struct ps *ps)
 		fprintf(stderr, "ps: WARNING: %s\n", ktasks_problem(ps->k, i));
 }
 
-/* The kernel's page size (VMCOREINFO PAGESIZE): a QEMU ELF dump of an
- * arm64 guest does not say it, and the dump's own guess can be wrong. */
-static uint32_t kernel_page_size(const struct session *s)
-{
-	const char *v = dump_vmcoreinfo_get(s->dump, "PAGESIZE");
-	unsigned long n = v ? strtoul(v, NULL, 10) : 0;
-
-	return n >= 4096 && n <= 65536 ? (uint32_t)n
-				       : dump_facts(s->dump)->page_size;
-}
-
 static struct kdk_error *cmd_ps(struct session *s, int argc, char **argv)
 {
 	struct ps *ps = calloc(1, sizeof(*ps));
@@ -598,13 +587,13 @@ static struct kdk_error *cmd_ps(struct session *s, int argc, char **argv)
 	if (!ps)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	ps->s = s;
-	ps->page_size = kernel_page_size(s);
 	command_opts_init(&o, argc, argv);
 	err = parse_flags(ps, &o);
 	if (!err)
 		err = session_tasks(s, &ps->k);
 	if (err)
 		goto out;
+	ps->page_size = ktasks_page_size(ps->k);
 	if (ps->view == VIEW_SUMMARY && o.ind < argc) {
 		err = command_usage(&cmd_ps_def, "-S takes no arguments");
 		goto out;
@@ -662,7 +651,7 @@ const struct command cmd_ps_def = {
 	.help =
 "Lists every task of the dumped kernel, one line each: PID, parent PID,\n"
 "CPU, task_struct address, state, %MEM (resident memory as a share of\n"
-"totalram_pages), VSZ and RSS in KB, and the command name. Kernel threads\n"
+"the memory below high_memory, as crash has it), VSZ and RSS in KB, and the command name. Kernel threads\n"
 "are in [brackets]. A '>' marks each CPU's active task (its run queue's\n"
 "curr). Tasks are sorted by PID; the idle tasks (pid 0, swapper/N) by CPU.\n"
 "\n"

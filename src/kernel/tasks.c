@@ -31,6 +31,8 @@ struct ktasks {
 	uint64_t *rq_clock;		/* per CPU: rq->clock */
 	bool *has_rq;
 	uint64_t totalram;
+	uint32_t page_size;
+	uint64_t mem_pages;		/* __pa(high_memory) in pages; 0 */
 	struct task_state_bits bits;
 	bool pid_checked;
 	uint64_t per_cpu_offsets;	/* __per_cpu_offset; 0 unknown */
@@ -513,6 +515,38 @@ static struct kdk_error *cross_check(struct ktasks *k)
 	return err;
 }
 
+/* The kernel's page size (VMCOREINFO PAGESIZE): a QEMU ELF dump of an
+ * arm64 guest does not say it, and the dump's own guess can be wrong. */
+static uint32_t kernel_page_size(struct target *t)
+{
+	const struct dump *d = target_dump(t);
+	const char *v = dump_vmcoreinfo_get(d, "PAGESIZE");
+	unsigned long n = v ? strtoul(v, NULL, 10) : 0;
+
+	if (n >= 4096 && n <= 65536)
+		return (uint32_t)n;
+	return dump_facts(d)->page_size ? dump_facts(d)->page_size : 4096;
+}
+
+/* crash's %MEM denominator: the pages below __pa(high_memory), the end
+ * of the direct map (memory.c: vt->total_pages). high_memory itself need
+ * not be mapped: translate the byte before it. */
+static uint64_t high_memory_pages(struct target *t, const struct symtab *syms)
+{
+	struct kdk_error *err;
+	uint64_t addr, high, pa;
+
+	if (sym_lookup_name(syms, "high_memory", &addr) ||
+	    read_u64(t, addr, &high) || !high)
+		return 0;
+	err = target_kvaddr_to_paddr(t, high - 1, &pa);
+	if (err) {
+		kdk_error_free(err);
+		return 0;
+	}
+	return (pa + 1) / kernel_page_size(t);
+}
+
 struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 			      const struct symtab *syms, struct ktasks **out)
 {
@@ -552,6 +586,8 @@ struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 	     !sym_lookup_name(syms, "totalram_pages", &addr)) &&
 	    !read_u64(t, addr, &v))
 		k->totalram = v;
+	k->mem_pages = high_memory_pages(t, syms);
+	k->page_size = kernel_page_size(t);
 	if (sym_lookup_name(syms, "task_state_array", &addr) ||
 	    (err = task_state_bits_read(t, addr, &k->bits))) {
 		kdk_error_free(err);
@@ -649,6 +685,16 @@ bool ktasks_rq_clock(const struct ktasks *k, int cpu, uint64_t *ns)
 uint64_t ktasks_totalram_pages(const struct ktasks *k)
 {
 	return k->totalram;
+}
+
+uint32_t ktasks_page_size(const struct ktasks *k)
+{
+	return k->page_size;
+}
+
+uint64_t ktasks_mem_pages(const struct ktasks *k)
+{
+	return k->mem_pages ? k->mem_pages : k->totalram;
 }
 
 const char *ktasks_states_source(const struct ktasks *k)

@@ -88,8 +88,13 @@ const struct ktask *ktasks_active(const struct ktasks *k, int cpu);
 /* rq->clock of cpu in ns (for ps -m); false if unknown. */
 bool ktasks_rq_clock(const struct ktasks *k, int cpu, uint64_t *ns);
 
-/* totalram_pages, for %MEM; 0 when unknown. */
+/* The kernel's page size (VMCOREINFO PAGESIZE, else the dump's). */
+uint32_t ktasks_page_size(const struct ktasks *k);
+/* totalram_pages; 0 when unknown. */
 uint64_t ktasks_totalram_pages(const struct ktasks *k);
+/* %MEM's denominator as crash has it: the pages below __pa(high_memory)
+ * (the direct map's end, holes included), else totalram_pages; 0. */
+uint64_t ktasks_mem_pages(const struct ktasks *k);
 /* "task_state_array" or the default it fell back to. */
 const char *ktasks_states_source(const struct ktasks *k);
 /* Is the pid namespace cross-check done? */
