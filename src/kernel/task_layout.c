@@ -59,6 +59,8 @@ static void set_read_size(struct task_layout *l)
 		extend(&end, &l->ksp);
 	if (l->has_task_rss)
 		extend(&end, &l->task_rss);
+	if (l->has_se_rq)
+		extend(&end, &l->se_cfs_rq);
 	l->read_size = end < l->task_size ? end : l->task_size;
 }
 
@@ -90,6 +92,7 @@ struct kdk_error *task_layout_find(const struct kbtf *btf,
 		{ "xa_node", "shift", &l->xa_shift },
 		{ "xa_node", "slots", &l->xa_slots },
 	};
+	struct kbtf_member numbers = { 0 };
 	struct kdk_error *err;
 	uint32_t id;
 
@@ -150,6 +153,16 @@ struct kdk_error *task_layout_find(const struct kbtf *btf,
 	}
 	l->has_task_rss = !kbtf_member(btf, "task_struct", "rss_stat.count",
 				       &l->task_rss);
+	l->has_se_rq = !kbtf_member(btf, "task_struct", "se.cfs_rq",
+				    &l->se_cfs_rq) &&
+		       !kbtf_member(btf, "cfs_rq", "rq", &l->cfs_rq_rq) &&
+		       !kbtf_member(btf, "rq", "cpu", &l->rq_cpu);
+	/* numbers[] is a flexible array in 6.1's BTF: numbers[0] by hand */
+	l->has_pid_ns_path = !kbtf_member(btf, "task_struct", "thread_pid",
+					  &l->thread_pid) &&
+			     !kbtf_member(btf, "pid", "numbers", &numbers) &&
+			     !kbtf_member(btf, "upid", "ns", &l->pid_ns);
+	l->pid_ns.offset += numbers.offset;
 	set_read_size(l);
 	return NULL;
 }

@@ -40,8 +40,16 @@ struct task_layout {
 	struct kbtf_member task_rss;
 	/* struct rq */
 	struct kbtf_member rq_curr, rq_idle, rq_clock;
+	/* Without a runqueues symbol, a task's rq: se.cfs_rq->rq
+	 * (CONFIG_FAIR_GROUP_SCHED), checked by rq->cpu. */
+	bool has_se_rq;
+	struct kbtf_member se_cfs_rq, cfs_rq_rq, rq_cpu;
 	/* struct pid: tasks[PIDTYPE_PID].first */
 	struct kbtf_member pid_tasks;
+	/* Without an init_pid_ns symbol: init_task.thread_pid (that is
+	 * init_struct_pid) ->numbers[0].ns */
+	bool has_pid_ns_path;
+	struct kbtf_member thread_pid, pid_ns;
 	/* init_pid_ns.idr's xarray head; xa_node shift and slots */
 	struct kbtf_member ns_idr_head, xa_shift, xa_slots;
 };

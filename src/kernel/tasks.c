@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel/task_find.h"
 #include "kernel/task_layout.h"
 #include "kernel/task_state.h"
 #include "kernel/xarray.h"
@@ -35,6 +36,7 @@ struct ktasks {
 	uint64_t mem_pages;		/* __pa(high_memory) in pages; 0 */
 	struct task_state_bits bits;
 	bool pid_checked;
+	bool init_task_scanned;		/* found by task_find_init_task() */
 	uint64_t per_cpu_offsets;	/* __per_cpu_offset; 0 unknown */
 
 	char **problems;
@@ -319,58 +321,115 @@ static bool cpu_possible(const uint8_t *mask, size_t mask_len, int cpu)
 	return (size_t)cpu / 8 < mask_len && (mask[cpu / 8] >> (cpu % 8)) & 1;
 }
 
-/* Each possible CPU's run queue: its idle task and its current one. */
+/* One CPU's run queue: its idle task and its current one. */
+static struct kdk_error *use_rq(struct walk *w, int cpu, uint64_t rq)
+{
+	const struct task_layout *l = w->l;
+	struct ktasks *k = w->k;
+	struct kdk_error *err;
+	uint64_t curr, idle;
+	struct ktask *task;
+
+	err = read_u64(w->t, rq + l->rq_idle.offset, &idle);
+	if (!err)
+		err = read_u64(w->t, rq + l->rq_curr.offset, &curr);
+	if (!err)
+		err = read_u64(w->t, rq + l->rq_clock.offset, &k->rq_clock[cpu]);
+	if (!err && idle) {
+		err = add_task(w, idle, KTASK_BY_RQ_IDLE, &task);
+		if (!err)
+			task->idle = true;
+	}
+	if (!err && curr) {
+		err = add_task(w, curr, KTASK_BY_RQ_CURR, &task);
+		if (!err) {
+			task->active = true;
+			k->active[cpu] = curr;
+		}
+	}
+	if (err)
+		return kdk_error_wrap(err, "CPU %d: run queue at 0x%" PRIx64,
+				      cpu, rq);
+	k->has_rq[cpu] = true;
+	return NULL;
+}
+
+/* Without runqueues: each CPU's rq from a task that ran there, through
+ * its sched entity's cfs_rq (set_task_rq() points it at the CPU's own
+ * queue, or a group's queue on that CPU, whose ->rq is the CPU's rq), and
+ * kept only if rq->cpu says the same CPU. Every online CPU has tasks of
+ * its own (ksoftirqd/N, migration/N). */
+static struct kdk_error *walk_runqueues_by_tasks(struct walk *w)
+{
+	const struct task_layout *l = w->l;
+	struct ktasks *k = w->k;
+	size_t n = k->n;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ktask task = k->tasks[i];
+		uint64_t cfs_rq = 0, rq = 0, cpu = 0;
+		struct kdk_error *err;
+
+		if (task.cpu < 0 || task.cpu >= k->cpus || k->has_rq[task.cpu])
+			continue;
+		err = read_u64(w->t, task.addr + l->se_cfs_rq.offset, &cfs_rq);
+		if (!err && cfs_rq)
+			err = read_u64(w->t, cfs_rq + l->cfs_rq_rq.offset, &rq);
+		if (!err && cfs_rq)
+			err = read_sized(w->t, rq + l->rq_cpu.offset,
+					 l->rq_cpu.size, &cpu);
+		if (err) {
+			kdk_error_free(err);
+			continue;
+		}
+		if (cfs_rq && rq && cpu == (uint64_t)task.cpu) {
+			err = use_rq(w, task.cpu, rq);
+			if (err)
+				return err;
+		}
+	}
+	for (int cpu = 0; cpu < k->cpus; cpu++)
+		if (!k->has_rq[cpu])
+			return problem(k, "CPU %d: no run queue found through "
+				       "its tasks: its idle and active task "
+				       "are not known", cpu);
+	return NULL;
+}
+
+/* Each possible CPU's run queue: the per-CPU `runqueues`. */
 static struct kdk_error *walk_runqueues(struct walk *w,
 					const struct symtab *syms)
 {
-	const struct task_layout *l = w->l;
 	struct ktasks *k = w->k;
 	uint64_t runqueues, offsets, mask_addr;
 	uint8_t mask[MAX_CPUS / 8];
 	bool have_mask;
-	struct kdk_error *err = NULL;
 
 	if (sym_lookup_name(syms, "runqueues", &runqueues) ||
-	    sym_lookup_name(syms, "__per_cpu_offset", &offsets))
+	    sym_lookup_name(syms, "__per_cpu_offset", &offsets)) {
+		if (w->l->has_se_rq)
+			return walk_runqueues_by_tasks(w);
 		return problem(k, "runqueues or __per_cpu_offset is not in "
 			       "the symbols: the idle tasks of CPUs other "
 			       "than 0 and the active tasks are not known "
 			       "(give the vmlinux)");
+	}
 	k->per_cpu_offsets = offsets;
 	have_mask = !sym_lookup_name(syms, "__cpu_possible_mask",
 				     &mask_addr) &&
 		    !target_read_kvaddr(w->t, mask_addr, mask,
 					(size_t)(k->cpus + 7) / 8);
 	for (int cpu = 0; cpu < k->cpus; cpu++) {
-		uint64_t off, rq, curr, idle;
-		struct ktask *task;
+		struct kdk_error *err;
+		uint64_t off;
 
 		if (!cpu_possible(have_mask ? mask : NULL, sizeof(mask), cpu))
 			continue;
 		err = read_u64(w->t, offsets + 8 * (uint64_t)cpu, &off);
-		rq = runqueues + off;
 		if (!err)
-			err = read_u64(w->t, rq + l->rq_idle.offset, &idle);
-		if (!err)
-			err = read_u64(w->t, rq + l->rq_curr.offset, &curr);
-		if (!err)
-			err = read_u64(w->t, rq + l->rq_clock.offset,
-				       &k->rq_clock[cpu]);
-		if (!err && idle) {
-			err = add_task(w, idle, KTASK_BY_RQ_IDLE, &task);
-			if (!err)
-				task->idle = true;
-		}
-		if (!err && curr) {
-			err = add_task(w, curr, KTASK_BY_RQ_CURR, &task);
-			if (!err) {
-				task->active = true;
-				k->active[cpu] = curr;
-			}
-		}
+			err = use_rq(w, cpu, runqueues + off);
 		if (err)
-			return kdk_error_wrap(err, "CPU %d: run queue", cpu);
-		k->has_rq[cpu] = true;
+			return kdk_error_wrap(err, "CPU %d", cpu);
 	}
 	return NULL;
 }
@@ -547,6 +606,68 @@ static uint64_t high_memory_pages(struct target *t, const struct symtab *syms)
 	return (pa + 1) / kernel_page_size(t);
 }
 
+/* Without high_memory: where the dump's memory ends, which is where the
+ * direct map ends on 64-bit (high_memory = __va(max_pfn << PAGE_SHIFT)). */
+static uint64_t dump_memory_pages(struct target *t)
+{
+	const struct dump_range *r;
+	uint64_t end = 0;
+	size_t n = 0;
+
+	r = dump_ranges(target_dump(t), &n);
+	for (size_t i = 0; r && i < n; i++)
+		if (r[i].end > end)
+			end = r[i].end;
+	return end / kernel_page_size(t);
+}
+
+/* nr_cpu_ids, else the CPUs the tasks ran on (every online CPU has
+ * kthreads of its own); then the per-CPU arrays. */
+static struct kdk_error *size_cpus(struct walk *w, const struct symtab *syms)
+{
+	struct ktasks *k = w->k;
+	uint64_t addr, v;
+
+	k->cpus = 1;
+	if (!sym_lookup_name(syms, "nr_cpu_ids", &addr) &&
+	    !read_sized(w->t, addr, 4, &v) && v >= 1 && v <= MAX_CPUS) {
+		k->cpus = (int)v;
+	} else {
+		for (size_t i = 0; i < k->n; i++)
+			if (k->tasks[i].cpu >= k->cpus &&
+			    k->tasks[i].cpu < MAX_CPUS)
+				k->cpus = k->tasks[i].cpu + 1;
+	}
+	k->active = calloc((size_t)k->cpus, sizeof(*k->active));
+	k->rq_clock = calloc((size_t)k->cpus, sizeof(*k->rq_clock));
+	k->has_rq = calloc((size_t)k->cpus, sizeof(*k->has_rq));
+	if (!k->active || !k->rq_clock || !k->has_rq)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	return NULL;
+}
+
+/* init_pid_ns, else where init_task's pid says it lives. */
+static bool find_pid_ns(struct walk *w, const struct symtab *syms,
+			uint64_t init_task, uint64_t *ns)
+{
+	const struct task_layout *l = w->l;
+	struct kdk_error *err;
+	uint64_t pid;
+
+	if (!sym_lookup_name(syms, "init_pid_ns", ns))
+		return true;
+	if (!l->has_pid_ns_path)
+		return false;
+	err = read_u64(w->t, init_task + l->thread_pid.offset, &pid);
+	if (!err)
+		err = read_u64(w->t, pid + l->pid_ns.offset, ns);
+	if (err) {
+		kdk_error_free(err);
+		return false;
+	}
+	return *ns != 0;
+}
+
 struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 			      const struct symtab *syms, struct ktasks **out)
 {
@@ -559,10 +680,6 @@ struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 	err = task_layout_find(btf, &l);
 	if (err)
 		return kdk_error_wrap(err, "task layout from BTF");
-	if (sym_lookup_name(syms, "init_task", &init_task))
-		return kdk_error(KDK_ERR_NOT_FOUND, "init_task is not in this "
-				 "kernel's symbols (arm64 kallsyms has no data "
-				 "symbols); give the vmlinux");
 	k = calloc(1, sizeof(*k));
 	w = (struct walk){ .t = t, .l = &l, .k = k,
 			   .buf = malloc(l.task_size) };
@@ -571,22 +688,19 @@ struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 		free(k);
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	}
-	k->cpus = 1;
-	if (!sym_lookup_name(syms, "nr_cpu_ids", &addr) &&
-	    !read_sized(t, addr, 4, &v) && v >= 1 && v <= MAX_CPUS)
-		k->cpus = (int)v;
-	k->active = calloc((size_t)k->cpus, sizeof(*k->active));
-	k->rq_clock = calloc((size_t)k->cpus, sizeof(*k->rq_clock));
-	k->has_rq = calloc((size_t)k->cpus, sizeof(*k->has_rq));
-	if (!k->active || !k->rq_clock || !k->has_rq) {
-		err = kdk_error(KDK_ERR_NOMEM, "out of memory");
-		goto out;
+	if (sym_lookup_name(syms, "init_task", &init_task)) {
+		err = task_find_init_task(t, &l, syms, &init_task);
+		if (err)
+			goto out;
+		k->init_task_scanned = true;
 	}
 	if ((!sym_lookup_name(syms, "_totalram_pages", &addr) ||
 	     !sym_lookup_name(syms, "totalram_pages", &addr)) &&
 	    !read_u64(t, addr, &v))
 		k->totalram = v;
 	k->mem_pages = high_memory_pages(t, syms);
+	if (!k->mem_pages && !k->totalram)
+		k->mem_pages = dump_memory_pages(t);
 	k->page_size = kernel_page_size(t);
 	if (sym_lookup_name(syms, "task_state_array", &addr) ||
 	    (err = task_state_bits_read(t, addr, &k->bits))) {
@@ -596,8 +710,10 @@ struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 	}
 	err = walk_groups(&w, init_task);
 	if (!err)
+		err = size_cpus(&w, syms);
+	if (!err)
 		err = walk_runqueues(&w, syms);
-	if (!err && !sym_lookup_name(syms, "init_pid_ns", &addr)) {
+	if (!err && find_pid_ns(&w, syms, init_task, &addr)) {
 		err = walk_pids(&w, addr);
 		k->pid_checked = !err;
 	}
