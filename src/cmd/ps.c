@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/json.h"
 #include "cmd/commands.h"
@@ -21,7 +22,15 @@ enum ps_view {
 	VIEW_LAST_RUN,		/* -l */
 	VIEW_MSECS,		/* -m */
 	VIEW_SUMMARY,		/* -S */
+	VIEW_POLICY,		/* -Y */
 };
+
+/* include/uapi/linux/sched.h: SCHED_NORMAL 0 ... SCHED_DEADLINE 6; 4 was
+ * SCHED_ISO, never merged, kept by crash. */
+static const char *const policy_names[] = {
+	"NORMAL", "FIFO", "RR", "BATCH", "ISO", "IDLE", "DEADLINE",
+};
+#define N_POLICIES (sizeof(policy_names) / sizeof(policy_names[0]))
 
 #define MAX_OPERANDS 64
 
@@ -39,6 +48,7 @@ struct ps {
 	enum ps_view view;
 	bool kernel_only, user_only, group, active_only, no_header;
 	bool no_idle, kstackp;
+	unsigned int policies;		/* -y: a bit per SCHED_* */
 	uint8_t cpus[1024];		/* -C: a bit per CPU */
 	bool has_cpus;
 	struct operand ops[MAX_OPERANDS];
@@ -181,6 +191,17 @@ static void print_row(const struct ps *ps, const struct ktask *t)
 	fprintf(out, t->kthread ? "[%s]\n" : "%s\n", t->comm);
 }
 
+static void print_policy_row(const struct ps *ps, const struct ktask *t)
+{
+	const char *name = t->policy >= 0 && (size_t)t->policy < N_POLICIES ?
+			   policy_names[t->policy] : "UNKNOWN";
+
+	fprintf(ps->s->out, "%s%7" PRId32 " %7" PRId32 " %3d  %016" PRIx64
+		"  %-12s %4d  ", t->active ? "> " : "  ", t->pid, t->ppid,
+		t->cpu, t->addr, name, t->prio);
+	fprintf(ps->s->out, t->kthread ? "[%s]\n" : "%s\n", t->comm);
+}
+
 static void print_parents(const struct ps *ps, const struct ktask *t)
 {
 	const struct ktask *chain[256];
@@ -291,6 +312,9 @@ static bool skip(struct ps *ps, const struct ktask *t)
 		return true;
 	if (ps->no_idle && t->idle)
 		return true;
+	if (ps->policies && (t->policy < 0 || t->policy >= 32 ||
+			     !(ps->policies & (1u << t->policy))))
+		return true;
 	if (ps->active_only && !ps->n_ops && !t->active)
 		return true;
 	if (ps->group) {
@@ -329,6 +353,9 @@ static void show(struct ps *ps, const struct ktask *t, int width)
 	case VIEW_LAST_RUN:
 	case VIEW_MSECS:
 		print_last_run(ps, t, width);
+		break;
+	case VIEW_POLICY:
+		print_policy_row(ps, t);
 		break;
 	case VIEW_SUMMARY:
 		break;
@@ -463,6 +490,12 @@ static void print_json(struct ps *ps)
 		json_key_uint(&w, "total_vm_pages", t->total_vm_pages);
 		json_key_uint(&w, "rss_pages", t->rss_pages);
 		json_key_uint(&w, "last_arrival_ns", t->last_arrival);
+		if (t->policy >= 0 && (size_t)t->policy < N_POLICIES)
+			json_key_string(&w, "policy",
+					policy_names[t->policy]);
+		else
+			json_key_int(&w, "policy", t->policy);
+		json_key_int(&w, "prio", t->prio);
 		json_key_bool(&w, "active", t->active);
 		json_key_bool(&w, "idle", t->idle);
 		json_key(&w, "found_by");
@@ -475,6 +508,34 @@ static void print_json(struct ps *ps)
 	}
 	json_end_array(&w);
 	json_finish(&w);
+}
+
+/* -y NORMAL,FIFO or numbers (0x1 too), as crash takes them. */
+static struct kdk_error *parse_policies(struct ps *ps, const char *spec)
+{
+	char *copy = strdup(spec), *save = NULL;
+	struct kdk_error *err = NULL;
+
+	if (!copy)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	for (char *w = strtok_r(copy, ",", &save); w && !err;
+	     w = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		char *end;
+		unsigned long n = strtoul(w, &end, 0);
+
+		for (i = 0; i < N_POLICIES; i++)
+			if (strcasecmp(w, policy_names[i]) == 0 ||
+			    (!*end && end != w && n == i))
+				break;
+		if (i == N_POLICIES)
+			err = command_usage(&cmd_ps_def, "%s: invalid "
+					    "scheduling policy", w);
+		else
+			ps->policies |= 1u << i;
+	}
+	free(copy);
+	return err;
 }
 
 /* "-C 0,2-3" or "-C all". */
@@ -518,7 +579,8 @@ static struct kdk_error *set_view(struct ps *ps, enum ps_view v, int c)
 {
 	if (ps->view != VIEW_ROWS && ps->view != v)
 		return command_usage(&cmd_ps_def, "-%c cannot be used with "
-				     "the other view flags (-p -c -g -l -m -S)",
+				     "the other view flags (-p -c -g -l -m -S "
+				     "-Y)",
 				     c);
 	ps->view = v;
 	return NULL;
@@ -530,7 +592,7 @@ static struct kdk_error *parse_flags(struct ps *ps, struct command_opts *o)
 	int c;
 
 	while (!err && (c = command_opts_next(o, &cmd_ps_def,
-					      "kuGApcglmSsHIC:tary:",
+					      "kuGApcglmSYsHIC:y:tar",
 					      &err)) != 0) {
 		if (err)
 			break;
@@ -553,6 +615,8 @@ static struct kdk_error *parse_flags(struct ps *ps, struct command_opts *o)
 		case 'l': err = set_view(ps, VIEW_LAST_RUN, c); break;
 		case 'm': err = set_view(ps, VIEW_MSECS, c); break;
 		case 'S': err = set_view(ps, VIEW_SUMMARY, c); break;
+		case 'Y': err = set_view(ps, VIEW_POLICY, c); break;
+		case 'y': err = parse_policies(ps, o->arg); break;
 		case 'C': err = parse_cpus(ps, o->arg); break;
 		default:
 			return kdk_error(KDK_ERR_NOT_BUILT, "-%c is not built "
@@ -630,6 +694,9 @@ static struct kdk_error *cmd_ps(struct session *s, int argc, char **argv)
 			fprintf(s->out, "      PID    PPID  CPU %s  ST  %%MEM    "
 				"  VSZ      RSS  COMM\n", ps->kstackp ?
 				"     KSTACKP    " : "      TASK      ");
+		if (ps->view == VIEW_POLICY && !ps->no_header)
+			fprintf(s->out, "      PID    PPID  CPU       TASK       "
+				" POLICY       PRIO  COMM\n");
 		show_all(ps, order);
 	}
 out:
@@ -646,7 +713,8 @@ const struct command cmd_ps_def = {
 	.name = "ps",
 	.fn = cmd_ps,
 	.summary = "display process status information",
-	.synopsis = "ps [-k|-u|-G|-A|-I|-H|-s] [-p|-c|-g|-l|-m [-C cpus]|-S] "
+	.synopsis = "ps [-k|-u|-G|-A|-I|-H|-s] [-y policy] "
+		    "[-p|-c|-g|-l|-m [-C cpus]|-S|-Y] "
 		    "[pid | task | command | 'regex'] ...",
 	.help =
 "Lists every task of the dumped kernel, one line each: PID, parent PID,\n"
@@ -675,18 +743,22 @@ const struct command cmd_ps_def = {
 "      (days hh:mm:ss.ms).          -C cpus  with -l or -m: per CPU\n"
 "                                       (\"0,2-3\" or \"all\").\n"
 "  -S  how many tasks are in each state.\n"
+"  -Y  POLICY and PRIO instead of the memory columns.\n"
+"  -y policy[,policy]  only tasks of these scheduling policies: NORMAL\n"
+"      FIFO RR BATCH IDLE DEADLINE, or their numbers.\n"
 "\n"
 "Operands select tasks: a PID, a task_struct address in hex, a command\n"
 "name, or a regular expression over command names (an operand with a\n"
 "regex character such as * . [ is one; quote it for the shell:\n"
-"'kworker.*'). -t, -a, -r and -y are not built yet.\n"
+"'kworker.*'). -t, -a and -r are not built yet.\n"
 "\n"
 "Needs the kernel's BTF (in the dump's memory) and init_task: arm64\n"
 "kallsyms has no data symbols, so there give the vmlinux.\n"
 "\n"
 "With --json, an array of the selected tasks with every field: pid,\n"
 "tgid, ppid, parent, cpu, task, st, state, comm, kthread, flags, mm,\n"
-"mem_pct, vsz_kb, rss_kb, pages, last_arrival_ns, active, idle, and\n"
+"mem_pct, vsz_kb, rss_kb, pages, last_arrival_ns, policy, prio,\n"
+"active, idle, and\n"
 "found_by (tasks, threads, rq_idle, rq_curr, pid_idr).",
 	.examples =
 "  crash> ps | grep UN\n"

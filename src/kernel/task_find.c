@@ -13,6 +13,16 @@
 #define PAGE 4096u
 static const char NAME[] = "swapper/0";	/* with its NUL */
 
+/* Is name missing from st? Else *addr is its address. */
+static bool no_sym(const struct symtab *st, const char *name, uint64_t *addr)
+{
+	const struct sym *s = sym_find_name(st, name);
+
+	if (s)
+		*addr = s->addr;
+	return !s;
+}
+
 static uint64_t field(const uint8_t *buf, const struct kbtf_member *m)
 {
 	uint64_t v = 0;
@@ -83,7 +93,7 @@ struct kdk_error *task_find_init_task(struct target *t,
 		err = kdk_error(KDK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (sym_lookup_name(syms, "_einittext", &start)) {
+	if (no_sym(syms, "_einittext", &start)) {
 		err = kdk_error(KDK_ERR_NOT_FOUND, "init_task is not in the "
 				"symbols, nor _einittext to look for it from; "
 				"give the vmlinux");

@@ -57,6 +57,10 @@ static void set_read_size(struct task_layout *l)
 		extend(&end, &l->last_arrival);
 	if (l->has_ksp)
 		extend(&end, &l->ksp);
+	if (l->has_policy) {
+		extend(&end, &l->policy);
+		extend(&end, &l->prio);
+	}
 	if (l->has_task_rss)
 		extend(&end, &l->task_rss);
 	if (l->has_se_rq)
@@ -123,6 +127,8 @@ struct kdk_error *task_layout_find(const struct kbtf *btf,
 	l->has_last_arrival = !kbtf_member(btf, "task_struct",
 					   "sched_info.last_arrival",
 					   &l->last_arrival);
+	l->has_policy = !kbtf_member(btf, "task_struct", "policy", &l->policy) &&
+			!kbtf_member(btf, "task_struct", "prio", &l->prio);
 	l->has_ksp = true;
 	err = first_of(btf, "task_struct", ksp_paths, &l->ksp);
 	if (err) {

@@ -26,9 +26,10 @@ struct task_layout {
 	/* Threads: signal->thread_head, task->thread_node (3.14+). */
 	bool has_threads;
 	struct kbtf_member signal, thread_head, thread_node;
-	/* sched_info.last_arrival (ps -l), the saved kernel sp (ps -s) */
-	bool has_last_arrival, has_ksp;
-	struct kbtf_member last_arrival, ksp;
+	/* sched_info.last_arrival (ps -l), the saved kernel sp (ps -s),
+	 * policy and prio (ps -y, -Y) */
+	bool has_last_arrival, has_ksp, has_policy;
+	struct kbtf_member last_arrival, ksp, policy, prio;
 	/* mm: total_vm, rss_stat: atomic_long_t count[] (to 6.1) or
 	 * struct percpu_counter [] (6.2+). */
 	struct kbtf_member mm_total_vm, mm_rss;

@@ -20,6 +20,16 @@
  * MM_SWAPENTS, MM_SHMEMPAGES }; RSS is file + anon + shmem. */
 static const int rss_counters[] = { 0, 1, 3 };
 
+/* Is name missing from st? Else *addr is its address. */
+static bool no_sym(const struct symtab *st, const char *name, uint64_t *addr)
+{
+	const struct sym *s = sym_find_name(st, name);
+
+	if (s)
+		*addr = s->addr;
+	return !s;
+}
+
 struct ktasks {
 	struct ktask *tasks;
 	size_t n, cap;
@@ -103,6 +113,29 @@ static struct kdk_error *problem(struct ktasks *k, const char *fmt, ...)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	k->n_problems++;
 	return NULL;
+}
+
+/* A read that failed costs what it was reading, not the whole walk:
+ * keep it as a problem. Only running out of memory ends the walk. */
+__attribute__((format(printf, 3, 4)))
+static struct kdk_error *soft(struct ktasks *k, struct kdk_error *err,
+			      const char *fmt, ...)
+{
+	char what[256];
+	va_list ap;
+
+	if (err->code == KDK_ERR_NOMEM)
+		return err;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	{
+		struct kdk_error *kept = problem(k, "%s (%s)", what,
+						 err->msg ? err->msg : "?");
+
+		kdk_error_free(err);
+		return kept;
+	}
 }
 
 static uint64_t get(const uint8_t *buf, const struct kbtf_member *m)
@@ -244,6 +277,11 @@ static struct kdk_error *add_task(struct walk *w, uint64_t addr,
 		task->last_arrival = get(w->buf, &l->last_arrival);
 	if (l->has_ksp)
 		task->ksp = get(w->buf, &l->ksp);
+	task->policy = -1;
+	if (l->has_policy) {
+		task->policy = (int)get(w->buf, &l->policy);
+		task->prio = (int)get_signed(w->buf, &l->prio);
+	}
 	task_state_name(&k->bits, task->state, task->st);
 	task_rss_cache(w, task);
 	{
@@ -271,15 +309,18 @@ static struct kdk_error *walk_list(struct walk *w, uint64_t head,
 
 	err = read_u64(w->t, head, &pos);
 	while (!err && pos != head) {
-		if (++n > MAX_TASKS)
-			return kdk_error(KDK_ERR_FORMAT, "%s at 0x%" PRIx64
-					 ": does not end", what, head);
+		/* n entries are n tasks: more than there are is a loop */
+		if (++n > w->k->n + 1)
+			return problem(w->k, "%s at 0x%" PRIx64 " loops back "
+				       "at 0x%" PRIx64 " without reaching its "
+				       "head: the rest is not read", what,
+				       head, pos);
 		err = add_task(w, pos - link, how, NULL);
 		if (!err)
 			err = read_u64(w->t, pos, &pos);
 	}
-	return err ? kdk_error_wrap(err, "%s at 0x%" PRIx64, what, head)
-		   : NULL;
+	return err ? soft(w->k, err, "%s at 0x%" PRIx64 ": the rest of the "
+			  "list is not read", what, head) : NULL;
 }
 
 /* Each thread group: the leaders, then each leader's threads. */
@@ -302,14 +343,16 @@ static struct kdk_error *walk_groups(struct walk *w, uint64_t init_task)
 
 		err = read_u64(w->t, w->k->tasks[i].addr + l->signal.offset,
 			       &signal);
-		if (!err && signal)
+		if (err)
+			err = soft(w->k, err, "pid %" PRId32 ": its threads "
+				   "are not read", w->k->tasks[i].pid);
+		else if (signal)
 			err = walk_list(w, signal + l->thread_head.offset,
 					l->thread_node.offset,
 					KTASK_BY_THREADS,
 					"signal->thread_head");
 		if (err)
-			return kdk_error_wrap(err, "threads of pid %" PRId32,
-					      w->k->tasks[i].pid);
+			return err;
 	}
 	return NULL;
 }
@@ -348,8 +391,7 @@ static struct kdk_error *use_rq(struct walk *w, int cpu, uint64_t rq)
 		}
 	}
 	if (err)
-		return kdk_error_wrap(err, "CPU %d: run queue at 0x%" PRIx64,
-				      cpu, rq);
+		return soft(k, err, "CPU %d: run queue at 0x%" PRIx64, cpu, rq);
 	k->has_rq[cpu] = true;
 	return NULL;
 }
@@ -405,8 +447,8 @@ static struct kdk_error *walk_runqueues(struct walk *w,
 	uint8_t mask[MAX_CPUS / 8];
 	bool have_mask;
 
-	if (sym_lookup_name(syms, "runqueues", &runqueues) ||
-	    sym_lookup_name(syms, "__per_cpu_offset", &offsets)) {
+	if (no_sym(syms, "runqueues", &runqueues) ||
+	    no_sym(syms, "__per_cpu_offset", &offsets)) {
 		if (w->l->has_se_rq)
 			return walk_runqueues_by_tasks(w);
 		return problem(k, "runqueues or __per_cpu_offset is not in "
@@ -415,7 +457,7 @@ static struct kdk_error *walk_runqueues(struct walk *w,
 			       "(give the vmlinux)");
 	}
 	k->per_cpu_offsets = offsets;
-	have_mask = !sym_lookup_name(syms, "__cpu_possible_mask",
+	have_mask = !no_sym(syms, "__cpu_possible_mask",
 				     &mask_addr) &&
 		    !target_read_kvaddr(w->t, mask_addr, mask,
 					(size_t)(k->cpus + 7) / 8);
@@ -496,13 +538,11 @@ static struct kdk_error *add_pid_task(void *arg, uint64_t index,
 	/* pid->tasks[PIDTYPE_PID].first: the pid_links[PIDTYPE_PID] of the
 	 * task with this pid, NULL while it is not attached */
 	err = read_u64(w->t, pid + w->l->pid_tasks.offset, &first);
-	if (err)
-		return kdk_error_wrap(err, "pid idr entry %" PRIu64
-				      ": struct pid at 0x%" PRIx64, index, pid);
-	if (!first)
-		return NULL;
-	return add_task(w, first - w->l->pid_links.offset, KTASK_BY_PID,
-			NULL);
+	if (!err && first)
+		err = add_task(w, first - w->l->pid_links.offset,
+			       KTASK_BY_PID, NULL);
+	return err ? soft(w->k, err, "pid idr entry %" PRIu64 ": struct pid "
+			  "at 0x%" PRIx64, index, pid) : NULL;
 }
 
 static struct kdk_error *walk_pids(struct walk *w, uint64_t ns)
@@ -595,7 +635,7 @@ static uint64_t high_memory_pages(struct target *t, const struct symtab *syms)
 	struct kdk_error *err;
 	uint64_t addr, high, pa;
 
-	if (sym_lookup_name(syms, "high_memory", &addr) ||
+	if (no_sym(syms, "high_memory", &addr) ||
 	    read_u64(t, addr, &high) || !high)
 		return 0;
 	err = target_kvaddr_to_paddr(t, high - 1, &pa);
@@ -629,7 +669,7 @@ static struct kdk_error *size_cpus(struct walk *w, const struct symtab *syms)
 	uint64_t addr, v;
 
 	k->cpus = 1;
-	if (!sym_lookup_name(syms, "nr_cpu_ids", &addr) &&
+	if (!no_sym(syms, "nr_cpu_ids", &addr) &&
 	    !read_sized(w->t, addr, 4, &v) && v >= 1 && v <= MAX_CPUS) {
 		k->cpus = (int)v;
 	} else {
@@ -654,7 +694,7 @@ static bool find_pid_ns(struct walk *w, const struct symtab *syms,
 	struct kdk_error *err;
 	uint64_t pid;
 
-	if (!sym_lookup_name(syms, "init_pid_ns", ns))
+	if (!no_sym(syms, "init_pid_ns", ns))
 		return true;
 	if (!l->has_pid_ns_path)
 		return false;
@@ -688,21 +728,21 @@ struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 		free(k);
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	}
-	if (sym_lookup_name(syms, "init_task", &init_task)) {
+	if (no_sym(syms, "init_task", &init_task)) {
 		err = task_find_init_task(t, &l, syms, &init_task);
 		if (err)
 			goto out;
 		k->init_task_scanned = true;
 	}
-	if ((!sym_lookup_name(syms, "_totalram_pages", &addr) ||
-	     !sym_lookup_name(syms, "totalram_pages", &addr)) &&
+	if ((!no_sym(syms, "_totalram_pages", &addr) ||
+	     !no_sym(syms, "totalram_pages", &addr)) &&
 	    !read_u64(t, addr, &v))
 		k->totalram = v;
 	k->mem_pages = high_memory_pages(t, syms);
 	if (!k->mem_pages && !k->totalram)
 		k->mem_pages = dump_memory_pages(t);
 	k->page_size = kernel_page_size(t);
-	if (sym_lookup_name(syms, "task_state_array", &addr) ||
+	if (no_sym(syms, "task_state_array", &addr) ||
 	    (err = task_state_bits_read(t, addr, &k->bits))) {
 		kdk_error_free(err);
 		err = NULL;
@@ -714,8 +754,13 @@ struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 	if (!err)
 		err = walk_runqueues(&w, syms);
 	if (!err && find_pid_ns(&w, syms, init_task, &addr)) {
+		size_t before = k->n_problems;
+
 		err = walk_pids(&w, addr);
-		k->pid_checked = !err;
+		if (err)
+			err = soft(k, err, "the pid namespace is not "
+				   "cross-checked");
+		k->pid_checked = !err && k->n_problems == before;
 	}
 	if (!err)
 		err = finish_rss(&w);

@@ -59,6 +59,8 @@ struct ktask {
 	uint64_t total_vm_pages;	/* mm->total_vm */
 	uint64_t last_arrival;		/* sched_info.last_arrival, ns */
 	uint64_t ksp;			/* saved kernel stack pointer */
+	int policy;			/* SCHED_*; -1 unknown */
+	int prio;
 	bool active;			/* rq->curr of its CPU */
 	bool idle;			/* rq->idle of its CPU */
 	unsigned int found;		/* enum ktask_found bits */

@@ -263,6 +263,16 @@ def test_flags(kdumpkit, info):
     stamps = [int(m) for m in re.findall(r"^\[ *(\d+)\]",
                                          ok(kdumpkit, info, "ps -l"), re.M)]
     assert len(stamps) == len(all_) and stamps == sorted(stamps, reverse=True)
+    # -y / -Y: the stopper threads are SCHED_FIFO (kernel/stop_machine.c:
+    # sched_set_stop_task()), one migration/N per CPU
+    cpus = len([r for r in all_ if r["pid"] == 0])
+    fifo = ok(kdumpkit, info, "ps -y FIFO -Y").splitlines()
+    assert fifo[0].split() == ["PID", "PPID", "CPU", "TASK", "POLICY",
+                               "PRIO", "COMM"]
+    mig = [l for l in fifo[1:] if "[migration/" in l]
+    assert len(mig) == cpus and all(" FIFO " in l for l in mig)
+    assert len(rows(ok(kdumpkit, info, "ps -y normal,1,batch,idle,rr,"
+                                       "deadline"))) == len(all_)
     ms = ok(kdumpkit, info, "ps -m -C 0")
     assert ms.startswith("CPU: 0\n")
     assert ms.count("PID:") == len([r for r in all_ if r["cpu"] == 0])
@@ -275,6 +285,8 @@ def test_flags(kdumpkit, info):
     ("ps -p -c", "cannot be used with"),
     ("ps 'a[b'", "invalid regular expression"),
     ("ps -x", "ps"),
+    ("ps -y WHAT", "WHAT: invalid scheduling policy"),
+    ("ps -S 1", "-S takes no arguments"),
 ])
 def test_bad_input_is_one_line(kdumpkit, cmd, msg):
     info = labruns.infos(KDUMP)[0]
