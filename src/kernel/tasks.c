@@ -438,14 +438,38 @@ static struct kdk_error *walk_runqueues_by_tasks(struct walk *w)
 	return NULL;
 }
 
+/* x86 keeps each CPU's running task in the per-CPU current_task too
+ * (arch/x86/include/asm/current.h); it and rq->curr part only inside a
+ * context switch, which a dump should say. */
+static struct kdk_error *check_current(struct walk *w, int cpu,
+				       uint64_t addr)
+{
+	struct ktasks *k = w->k;
+	struct kdk_error *err;
+	struct ktask *task;
+	uint64_t cur;
+
+	err = read_u64(w->t, addr, &cur);
+	if (err)
+		return soft(k, err, "CPU %d: current_task", cpu);
+	if (!cur || cur == k->active[cpu])
+		return NULL;
+	err = add_task(w, cur, KTASK_BY_RQ_CURR, &task);
+	if (err)
+		return soft(k, err, "CPU %d: current_task", cpu);
+	return problem(k, "CPU %d: current_task is %" PRIx64 " (pid %" PRId32
+		       ") but the run queue's curr is %" PRIx64 ": it was "
+		       "switching tasks", cpu, cur, task->pid, k->active[cpu]);
+}
+
 /* Each possible CPU's run queue: the per-CPU `runqueues`. */
 static struct kdk_error *walk_runqueues(struct walk *w,
 					const struct symtab *syms)
 {
 	struct ktasks *k = w->k;
-	uint64_t runqueues, offsets, mask_addr;
+	uint64_t runqueues, offsets, mask_addr, current_task = 0;
 	uint8_t mask[MAX_CPUS / 8];
-	bool have_mask;
+	bool have_mask, has_current;
 
 	if (no_sym(syms, "runqueues", &runqueues) ||
 	    no_sym(syms, "__per_cpu_offset", &offsets)) {
@@ -457,6 +481,7 @@ static struct kdk_error *walk_runqueues(struct walk *w,
 			       "(give the vmlinux)");
 	}
 	k->per_cpu_offsets = offsets;
+	has_current = !no_sym(syms, "current_task", &current_task);
 	have_mask = !no_sym(syms, "__cpu_possible_mask",
 				     &mask_addr) &&
 		    !target_read_kvaddr(w->t, mask_addr, mask,
@@ -470,6 +495,8 @@ static struct kdk_error *walk_runqueues(struct walk *w,
 		err = read_u64(w->t, offsets + 8 * (uint64_t)cpu, &off);
 		if (!err)
 			err = use_rq(w, cpu, runqueues + off);
+		if (!err && has_current)
+			err = check_current(w, cpu, current_task + off);
 		if (err)
 			return kdk_error_wrap(err, "CPU %d", cpu);
 	}
