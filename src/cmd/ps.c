@@ -49,6 +49,7 @@ struct ps {
 	bool kernel_only, user_only, group, active_only, no_header;
 	bool no_idle, kstackp;
 	unsigned int policies;		/* -y: a bit per SCHED_* */
+	bool idle_shown;		/* -g listed the idle tasks */
 	uint8_t cpus[1024];		/* -C: a bit per CPU */
 	bool has_cpus;
 	struct operand ops[MAX_OPERANDS];
@@ -240,7 +241,9 @@ static void print_children(const struct ps *ps, const struct ktask *t)
 	fputc('\n', ps->s->out);
 }
 
-static void print_threads(const struct ps *ps, const struct ktask *t)
+/* As crash: the idle tasks (all tgid 0) are swapper/0's "threads", and
+ * are not listed again on their own. */
+static void print_threads(struct ps *ps, const struct ktask *t)
 {
 	size_t n = 0;
 
@@ -251,14 +254,18 @@ static void print_threads(const struct ps *ps, const struct ktask *t)
 		if (!t)
 			return;
 	}
+	if (t->pid == 0 && ps->idle_shown)
+		return;
 	print_task_header(ps->s->out, t);
 	for (size_t i = 0; i < ktasks_count(ps->k); i++) {
 		const struct ktask *c = ktasks_get(ps->k, i);
 
-		if (c != t && c->tgid == t->tgid && !(t->pid == 0 && c->idle)) {
+		if (c != t && c->tgid == t->tgid) {
 			fputs("  ", ps->s->out);
 			print_task_header(ps->s->out, c);
 			n++;
+			if (c->pid == 0)
+				ps->idle_shown = true;
 		}
 	}
 	if (!n)
