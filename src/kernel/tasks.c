@@ -9,19 +9,19 @@
 #include "kernel/task_find.h"
 #include "kernel/task_layout.h"
 #include "kernel/task_state.h"
+#include "kernel/task_walk.h"
 #include "kernel/xarray.h"
 
 /* include/linux/sched.h: a kernel thread, since 2.6.27. */
 #define PF_KTHREAD 0x00200000u
 /* A corrupt list must not run forever. */
 #define MAX_TASKS (1u << 22)
-#define MAX_CPUS 8192
 /* include/linux/mm_types_task.h: enum { MM_FILEPAGES, MM_ANONPAGES,
  * MM_SWAPENTS, MM_SHMEMPAGES }; RSS is file + anon + shmem. */
 static const int rss_counters[] = { 0, 1, 3 };
 
 /* Is name missing from st? Else *addr is its address. */
-static bool no_sym(const struct symtab *st, const char *name, uint64_t *addr)
+bool task_no_sym(const struct symtab *st, const char *name, uint64_t *addr)
 {
 	const struct sym *s = sym_find_name(st, name);
 
@@ -29,36 +29,6 @@ static bool no_sym(const struct symtab *st, const char *name, uint64_t *addr)
 		*addr = s->addr;
 	return !s;
 }
-
-struct ktasks {
-	struct ktask *tasks;
-	size_t n, cap;
-	/* task address -> index + 1, open addressing */
-	size_t *slots;
-	size_t n_slots;
-
-	int cpus;
-	uint64_t *active;		/* per CPU: rq->curr, 0 unknown */
-	uint64_t *rq_clock;		/* per CPU: rq->clock */
-	bool *has_rq;
-	uint64_t totalram;
-	uint32_t page_size;
-	uint64_t mem_pages;		/* __pa(high_memory) in pages; 0 */
-	struct task_state_bits bits;
-	bool pid_checked;
-	bool init_task_scanned;		/* found by task_find_init_task() */
-	uint64_t per_cpu_offsets;	/* __per_cpu_offset; 0 unknown */
-
-	char **problems;
-	size_t n_problems;
-};
-
-struct walk {
-	struct target *t;
-	const struct task_layout *l;
-	struct ktasks *k;
-	uint8_t *buf;			/* one task_struct */
-};
 
 static size_t hash_addr(uint64_t a, size_t n)
 {
@@ -97,7 +67,7 @@ static struct ktask *find(const struct ktasks *k, uint64_t addr)
 }
 
 __attribute__((format(printf, 2, 3)))
-static struct kdk_error *problem(struct ktasks *k, const char *fmt, ...)
+struct kdk_error *task_walk_problem(struct ktasks *k, const char *fmt, ...)
 {
 	char **p = realloc(k->problems, (k->n_problems + 1) * sizeof(*p));
 	va_list ap;
@@ -118,7 +88,7 @@ static struct kdk_error *problem(struct ktasks *k, const char *fmt, ...)
 /* A read that failed costs what it was reading, not the whole walk:
  * keep it as a problem. Only running out of memory ends the walk. */
 __attribute__((format(printf, 3, 4)))
-static struct kdk_error *soft(struct ktasks *k, struct kdk_error *err,
+struct kdk_error *task_walk_soft(struct ktasks *k, struct kdk_error *err,
 			      const char *fmt, ...)
 {
 	char what[256];
@@ -130,7 +100,7 @@ static struct kdk_error *soft(struct ktasks *k, struct kdk_error *err,
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	{
-		struct kdk_error *kept = problem(k, "%s (%s)", what,
+		struct kdk_error *kept = task_walk_problem(k, "%s (%s)", what,
 						 err->msg ? err->msg : "?");
 
 		kdk_error_free(err);
@@ -156,13 +126,13 @@ static int64_t get_signed(const uint8_t *buf, const struct kbtf_member *m)
 	return (int64_t)v;
 }
 
-static struct kdk_error *read_u64(struct target *t, uint64_t addr,
+struct kdk_error *task_read_u64(struct target *t, uint64_t addr,
 				  uint64_t *v)
 {
 	return target_read_kvaddr(t, addr, v, 8);
 }
 
-static struct kdk_error *read_sized(struct target *t, uint64_t addr,
+struct kdk_error *task_read_sized(struct target *t, uint64_t addr,
 				    size_t size, uint64_t *v)
 {
 	*v = 0;
@@ -179,7 +149,7 @@ static struct kdk_error *read_mm(struct walk *w, struct ktask *task)
 	struct kdk_error *err;
 	uint64_t rss = 0;
 
-	err = read_u64(w->t, task->mm + l->mm_total_vm.offset,
+	err = task_read_u64(w->t, task->mm + l->mm_total_vm.offset,
 		       &task->total_vm_pages);
 	for (size_t i = 0; !err && i < 3; i++) {
 		int c = rss_counters[i];
@@ -195,7 +165,7 @@ static struct kdk_error *read_mm(struct walk *w, struct ktask *task)
 		} else {
 			uint64_t v;
 
-			err = read_u64(w->t, task->mm + l->mm_rss.offset +
+			err = task_read_u64(w->t, task->mm + l->mm_rss.offset +
 				       8 * (uint64_t)c, &v);
 			count = (int64_t)v;
 		}
@@ -228,7 +198,7 @@ static void task_rss_cache(const struct walk *w, struct ktask *task)
 	task->rss_pages = sum;
 }
 
-static struct kdk_error *add_task(struct walk *w, uint64_t addr,
+struct kdk_error *task_walk_add(struct walk *w, uint64_t addr,
 				  unsigned int how, struct ktask **out)
 {
 	const struct task_layout *l = w->l;
@@ -307,19 +277,19 @@ static struct kdk_error *walk_list(struct walk *w, uint64_t head,
 	uint64_t pos;
 	size_t n = 0;
 
-	err = read_u64(w->t, head, &pos);
+	err = task_read_u64(w->t, head, &pos);
 	while (!err && pos != head) {
 		/* n entries are n tasks: more than there are is a loop */
 		if (++n > w->k->n + 1)
-			return problem(w->k, "%s at 0x%" PRIx64 " loops back "
+			return task_walk_problem(w->k, "%s at 0x%" PRIx64 " loops back "
 				       "at 0x%" PRIx64 " without reaching its "
 				       "head: the rest is not read", what,
 				       head, pos);
-		err = add_task(w, pos - link, how, NULL);
+		err = task_walk_add(w, pos - link, how, NULL);
 		if (!err)
-			err = read_u64(w->t, pos, &pos);
+			err = task_read_u64(w->t, pos, &pos);
 	}
-	return err ? soft(w->k, err, "%s at 0x%" PRIx64 ": the rest of the "
+	return err ? task_walk_soft(w->k, err, "%s at 0x%" PRIx64 ": the rest of the "
 			  "list is not read", what, head) : NULL;
 }
 
@@ -330,7 +300,7 @@ static struct kdk_error *walk_groups(struct walk *w, uint64_t init_task)
 	struct kdk_error *err;
 	size_t n_leaders;
 
-	err = add_task(w, init_task, KTASK_BY_LIST, NULL);
+	err = task_walk_add(w, init_task, KTASK_BY_LIST, NULL);
 	if (!err)
 		err = walk_list(w, init_task + l->tasks.offset,
 				l->tasks.offset, KTASK_BY_LIST,
@@ -341,10 +311,10 @@ static struct kdk_error *walk_groups(struct walk *w, uint64_t init_task)
 	for (size_t i = 0; i < n_leaders; i++) {
 		uint64_t signal;
 
-		err = read_u64(w->t, w->k->tasks[i].addr + l->signal.offset,
+		err = task_read_u64(w->t, w->k->tasks[i].addr + l->signal.offset,
 			       &signal);
 		if (err)
-			err = soft(w->k, err, "pid %" PRId32 ": its threads "
+			err = task_walk_soft(w->k, err, "pid %" PRId32 ": its threads "
 				   "are not read", w->k->tasks[i].pid);
 		else if (signal)
 			err = walk_list(w, signal + l->thread_head.offset,
@@ -353,152 +323,6 @@ static struct kdk_error *walk_groups(struct walk *w, uint64_t init_task)
 					"signal->thread_head");
 		if (err)
 			return err;
-	}
-	return NULL;
-}
-
-static bool cpu_possible(const uint8_t *mask, size_t mask_len, int cpu)
-{
-	if (!mask)
-		return true;
-	return (size_t)cpu / 8 < mask_len && (mask[cpu / 8] >> (cpu % 8)) & 1;
-}
-
-/* One CPU's run queue: its idle task and its current one. */
-static struct kdk_error *use_rq(struct walk *w, int cpu, uint64_t rq)
-{
-	const struct task_layout *l = w->l;
-	struct ktasks *k = w->k;
-	struct kdk_error *err;
-	uint64_t curr, idle;
-	struct ktask *task;
-
-	err = read_u64(w->t, rq + l->rq_idle.offset, &idle);
-	if (!err)
-		err = read_u64(w->t, rq + l->rq_curr.offset, &curr);
-	if (!err)
-		err = read_u64(w->t, rq + l->rq_clock.offset, &k->rq_clock[cpu]);
-	if (!err && idle) {
-		err = add_task(w, idle, KTASK_BY_RQ_IDLE, &task);
-		if (!err)
-			task->idle = true;
-	}
-	if (!err && curr) {
-		err = add_task(w, curr, KTASK_BY_RQ_CURR, &task);
-		if (!err) {
-			task->active = true;
-			k->active[cpu] = curr;
-		}
-	}
-	if (err)
-		return soft(k, err, "CPU %d: run queue at 0x%" PRIx64, cpu, rq);
-	k->has_rq[cpu] = true;
-	return NULL;
-}
-
-/* Without runqueues: each CPU's rq from a task that ran there, through
- * its sched entity's cfs_rq (set_task_rq() points it at the CPU's own
- * queue, or a group's queue on that CPU, whose ->rq is the CPU's rq), and
- * kept only if rq->cpu says the same CPU. Every online CPU has tasks of
- * its own (ksoftirqd/N, migration/N). */
-static struct kdk_error *walk_runqueues_by_tasks(struct walk *w)
-{
-	const struct task_layout *l = w->l;
-	struct ktasks *k = w->k;
-	size_t n = k->n;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct ktask task = k->tasks[i];
-		uint64_t cfs_rq = 0, rq = 0, cpu = 0;
-		struct kdk_error *err;
-
-		if (task.cpu < 0 || task.cpu >= k->cpus || k->has_rq[task.cpu])
-			continue;
-		err = read_u64(w->t, task.addr + l->se_cfs_rq.offset, &cfs_rq);
-		if (!err && cfs_rq)
-			err = read_u64(w->t, cfs_rq + l->cfs_rq_rq.offset, &rq);
-		if (!err && cfs_rq)
-			err = read_sized(w->t, rq + l->rq_cpu.offset,
-					 l->rq_cpu.size, &cpu);
-		if (err) {
-			kdk_error_free(err);
-			continue;
-		}
-		if (cfs_rq && rq && cpu == (uint64_t)task.cpu) {
-			err = use_rq(w, task.cpu, rq);
-			if (err)
-				return err;
-		}
-	}
-	for (int cpu = 0; cpu < k->cpus; cpu++)
-		if (!k->has_rq[cpu])
-			return problem(k, "CPU %d: no run queue found through "
-				       "its tasks: its idle and active task "
-				       "are not known", cpu);
-	return NULL;
-}
-
-/* x86 keeps each CPU's running task in the per-CPU current_task too
- * (arch/x86/include/asm/current.h); it and rq->curr part only inside a
- * context switch, which a dump should say. */
-static struct kdk_error *check_current(struct walk *w, int cpu,
-				       uint64_t addr)
-{
-	struct ktasks *k = w->k;
-	struct kdk_error *err;
-	struct ktask *task;
-	uint64_t cur;
-
-	err = read_u64(w->t, addr, &cur);
-	if (err)
-		return soft(k, err, "CPU %d: current_task", cpu);
-	if (!cur || cur == k->active[cpu])
-		return NULL;
-	err = add_task(w, cur, KTASK_BY_RQ_CURR, &task);
-	if (err)
-		return soft(k, err, "CPU %d: current_task", cpu);
-	return problem(k, "CPU %d: current_task is %" PRIx64 " (pid %" PRId32
-		       ") but the run queue's curr is %" PRIx64 ": it was "
-		       "switching tasks", cpu, cur, task->pid, k->active[cpu]);
-}
-
-/* Each possible CPU's run queue: the per-CPU `runqueues`. */
-static struct kdk_error *walk_runqueues(struct walk *w,
-					const struct symtab *syms)
-{
-	struct ktasks *k = w->k;
-	uint64_t runqueues, offsets, mask_addr, current_task = 0;
-	uint8_t mask[MAX_CPUS / 8];
-	bool have_mask, has_current;
-
-	if (no_sym(syms, "runqueues", &runqueues) ||
-	    no_sym(syms, "__per_cpu_offset", &offsets)) {
-		if (w->l->has_se_rq)
-			return walk_runqueues_by_tasks(w);
-		return problem(k, "runqueues or __per_cpu_offset is not in "
-			       "the symbols: the idle tasks of CPUs other "
-			       "than 0 and the active tasks are not known "
-			       "(give the vmlinux)");
-	}
-	k->per_cpu_offsets = offsets;
-	has_current = !no_sym(syms, "current_task", &current_task);
-	have_mask = !no_sym(syms, "__cpu_possible_mask",
-				     &mask_addr) &&
-		    !target_read_kvaddr(w->t, mask_addr, mask,
-					(size_t)(k->cpus + 7) / 8);
-	for (int cpu = 0; cpu < k->cpus; cpu++) {
-		struct kdk_error *err;
-		uint64_t off;
-
-		if (!cpu_possible(have_mask ? mask : NULL, sizeof(mask), cpu))
-			continue;
-		err = read_u64(w->t, offsets + 8 * (uint64_t)cpu, &off);
-		if (!err)
-			err = use_rq(w, cpu, runqueues + off);
-		if (!err && has_current)
-			err = check_current(w, cpu, current_task + off);
-		if (err)
-			return kdk_error_wrap(err, "CPU %d", cpu);
 	}
 	return NULL;
 }
@@ -564,11 +388,11 @@ static struct kdk_error *add_pid_task(void *arg, uint64_t index,
 
 	/* pid->tasks[PIDTYPE_PID].first: the pid_links[PIDTYPE_PID] of the
 	 * task with this pid, NULL while it is not attached */
-	err = read_u64(w->t, pid + w->l->pid_tasks.offset, &first);
+	err = task_read_u64(w->t, pid + w->l->pid_tasks.offset, &first);
 	if (!err && first)
-		err = add_task(w, first - w->l->pid_links.offset,
+		err = task_walk_add(w, first - w->l->pid_links.offset,
 			       KTASK_BY_PID, NULL);
-	return err ? soft(w->k, err, "pid idr entry %" PRIu64 ": struct pid "
+	return err ? task_walk_soft(w->k, err, "pid idr entry %" PRIu64 ": struct pid "
 			  "at 0x%" PRIx64, index, pid) : NULL;
 }
 
@@ -582,7 +406,7 @@ static struct kdk_error *walk_pids(struct walk *w, uint64_t ns)
 	struct kdk_error *err;
 	uint64_t head;
 
-	err = read_u64(w->t, ns + l->ns_idr_head.offset, &head);
+	err = task_read_u64(w->t, ns + l->ns_idr_head.offset, &head);
 	if (!err)
 		err = xarray_each(w->t, &xl, head, add_pid_task, w);
 	return err ? kdk_error_wrap(err, "init_pid_ns.idr") : NULL;
@@ -627,14 +451,14 @@ static struct kdk_error *cross_check(struct ktasks *k)
 		if (t->idle)
 			continue;
 		if (!listed)
-			err = problem(k, "task %" PRIx64 " (pid %" PRId32 ", %s)"
+			err = task_walk_problem(k, "task %" PRIx64 " (pid %" PRId32 ", %s)"
 				      " is %s but on no task list", t->addr,
 				      t->pid, t->comm,
 				      t->found & KTASK_BY_PID ?
 				      "in the pid namespace" :
 				      "a CPU's current task");
 		else if (k->pid_checked && !(t->found & KTASK_BY_PID))
-			err = problem(k, "task %" PRIx64 " (pid %" PRId32 ", %s)"
+			err = task_walk_problem(k, "task %" PRIx64 " (pid %" PRId32 ", %s)"
 				      " is on the task list but not in the pid "
 				      "namespace", t->addr, t->pid, t->comm);
 	}
@@ -662,8 +486,8 @@ static uint64_t high_memory_pages(struct target *t, const struct symtab *syms)
 	struct kdk_error *err;
 	uint64_t addr, high, pa;
 
-	if (no_sym(syms, "high_memory", &addr) ||
-	    read_u64(t, addr, &high) || !high)
+	if (task_no_sym(syms, "high_memory", &addr) ||
+	    task_read_u64(t, addr, &high) || !high)
 		return 0;
 	err = target_kvaddr_to_paddr(t, high - 1, &pa);
 	if (err) {
@@ -688,31 +512,6 @@ static uint64_t dump_memory_pages(struct target *t)
 	return end / kernel_page_size(t);
 }
 
-/* nr_cpu_ids, else the CPUs the tasks ran on (every online CPU has
- * kthreads of its own); then the per-CPU arrays. */
-static struct kdk_error *size_cpus(struct walk *w, const struct symtab *syms)
-{
-	struct ktasks *k = w->k;
-	uint64_t addr, v;
-
-	k->cpus = 1;
-	if (!no_sym(syms, "nr_cpu_ids", &addr) &&
-	    !read_sized(w->t, addr, 4, &v) && v >= 1 && v <= MAX_CPUS) {
-		k->cpus = (int)v;
-	} else {
-		for (size_t i = 0; i < k->n; i++)
-			if (k->tasks[i].cpu >= k->cpus &&
-			    k->tasks[i].cpu < MAX_CPUS)
-				k->cpus = k->tasks[i].cpu + 1;
-	}
-	k->active = calloc((size_t)k->cpus, sizeof(*k->active));
-	k->rq_clock = calloc((size_t)k->cpus, sizeof(*k->rq_clock));
-	k->has_rq = calloc((size_t)k->cpus, sizeof(*k->has_rq));
-	if (!k->active || !k->rq_clock || !k->has_rq)
-		return kdk_error(KDK_ERR_NOMEM, "out of memory");
-	return NULL;
-}
-
 /* init_pid_ns, else where init_task's pid says it lives. */
 static bool find_pid_ns(struct walk *w, const struct symtab *syms,
 			uint64_t init_task, uint64_t *ns)
@@ -721,13 +520,13 @@ static bool find_pid_ns(struct walk *w, const struct symtab *syms,
 	struct kdk_error *err;
 	uint64_t pid;
 
-	if (!no_sym(syms, "init_pid_ns", ns))
+	if (!task_no_sym(syms, "init_pid_ns", ns))
 		return true;
 	if (!l->has_pid_ns_path)
 		return false;
-	err = read_u64(w->t, init_task + l->thread_pid.offset, &pid);
+	err = task_read_u64(w->t, init_task + l->thread_pid.offset, &pid);
 	if (!err)
-		err = read_u64(w->t, pid + l->pid_ns.offset, ns);
+		err = task_read_u64(w->t, pid + l->pid_ns.offset, ns);
 	if (err) {
 		kdk_error_free(err);
 		return false;
@@ -755,21 +554,21 @@ struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 		free(k);
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	}
-	if (no_sym(syms, "init_task", &init_task)) {
+	if (task_no_sym(syms, "init_task", &init_task)) {
 		err = task_find_init_task(t, &l, syms, &init_task);
 		if (err)
 			goto out;
 		k->init_task_scanned = true;
 	}
-	if ((!no_sym(syms, "_totalram_pages", &addr) ||
-	     !no_sym(syms, "totalram_pages", &addr)) &&
-	    !read_u64(t, addr, &v))
+	if ((!task_no_sym(syms, "_totalram_pages", &addr) ||
+	     !task_no_sym(syms, "totalram_pages", &addr)) &&
+	    !task_read_u64(t, addr, &v))
 		k->totalram = v;
 	k->mem_pages = high_memory_pages(t, syms);
 	if (!k->mem_pages && !k->totalram)
 		k->mem_pages = dump_memory_pages(t);
 	k->page_size = kernel_page_size(t);
-	if (no_sym(syms, "task_state_array", &addr) ||
+	if (task_no_sym(syms, "task_state_array", &addr) ||
 	    (err = task_state_bits_read(t, addr, &k->bits))) {
 		kdk_error_free(err);
 		err = NULL;
@@ -777,15 +576,15 @@ struct kdk_error *ktasks_load(struct target *t, const struct kbtf *btf,
 	}
 	err = walk_groups(&w, init_task);
 	if (!err)
-		err = size_cpus(&w, syms);
+		err = task_rq_size_cpus(&w, syms);
 	if (!err)
-		err = walk_runqueues(&w, syms);
+		err = task_rq_walk(&w, syms);
 	if (!err && find_pid_ns(&w, syms, init_task, &addr)) {
 		size_t before = k->n_problems;
 
 		err = walk_pids(&w, addr);
 		if (err)
-			err = soft(k, err, "the pid namespace is not "
+			err = task_walk_soft(k, err, "the pid namespace is not "
 				   "cross-checked");
 		k->pid_checked = !err && k->n_problems == before;
 	}
