@@ -11,6 +11,7 @@ extern const struct command cmd_help_def;
 extern const struct command cmd_log_def;
 extern const struct command cmd_mach_def;
 extern const struct command cmd_mod_def;
+extern const struct command cmd_ps_def;
 extern const struct command cmd_ptov_def;
 extern const struct command cmd_ptype_def;
 extern const struct command cmd_q_def;

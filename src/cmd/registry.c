@@ -14,6 +14,7 @@ static const struct command *const commands[] = {
 	&cmd_log_def,
 	&cmd_mach_def,
 	&cmd_mod_def,
+	&cmd_ps_def,
 	&cmd_ptov_def,
 	&cmd_ptype_def,
 	&cmd_q_def,

@@ -11,6 +11,7 @@
 #include "debuginfo/vmlinux.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
+#include "kernel/tasks.h"
 #include "shell/alias.h"
 #include "target/target.h"
 
@@ -195,6 +196,28 @@ struct kdk_error *session_modules(struct session *s,
 	return NULL;
 }
 
+struct kdk_error *session_tasks(struct session *s, const struct ktasks **out)
+{
+	const struct kbtf *btf;
+	struct kdk_error *err;
+
+	if (s->tasks && !dump_facts(s->dump)->live) {
+		*out = s->tasks;
+		return NULL;
+	}
+	ktasks_free(s->tasks);
+	s->tasks = NULL;
+	err = session_btf(s, &btf);
+	if (!err)
+		err = ktasks_load(s->target, btf, s->symbols, &s->tasks);
+	if (err) {
+		s->tasks = NULL;
+		return err;
+	}
+	*out = s->tasks;
+	return NULL;
+}
+
 /* A vmlinux given but unreadable or of another kernel ends the session
  * rather than falling back to kallsyms: its symbols would be silently
  * not the ones the user asked for, and `sys` would name a file they did
@@ -247,6 +270,7 @@ void session_free(struct session *s)
 		return;
 	types_free(s->types);	/* before the BTF it reads */
 	free(s->types_why);
+	ktasks_free(s->tasks);
 	kmodules_free(s->modules);
 	kbtf_free(s->btf);
 	free(s->btf_why);

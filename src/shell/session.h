@@ -17,6 +17,7 @@ struct alias_table;
 struct kbtf;
 struct kmodules;
 struct types;
+struct ktasks;
 
 struct session {
 	char *dump_path;
@@ -41,6 +42,9 @@ struct session {
 	/* The type model, made on first use by session_types(). */
 	struct types *types;
 	char *types_why;
+	/* The tasks, read by session_tasks(): once for a dump, again for
+	 * each command on a live kernel. */
+	struct ktasks *tasks;
 
 	/* Output settings (`set`). */
 	int radix;			/* 10 or 16 */
@@ -78,6 +82,12 @@ struct kdk_error *session_btf(struct session *s, const struct kbtf **out);
  * then the list at `modules` in the session's symbols. */
 struct kdk_error *session_modules(struct session *s,
 				  const struct kmodules **out);
+
+
+/* Every task (src/kernel/tasks.h). The pointer lives until the next call
+ * (a live kernel's tasks are read afresh) or the session's end. */
+struct kdk_error *session_tasks(struct session *s,
+				const struct ktasks **out);
 
 /* After session_open_dump, the symbols of the vmlinux it was given,
  * checked against the dump; nothing without one. An unreadable vmlinux
