@@ -138,6 +138,23 @@ struct kdk_error *session_modules(struct session *s,
 	return NULL;
 }
 
+struct kdk_error *session_btf(struct session *s, const struct kbtf **out)
+{
+	struct kdk_error *err;
+
+	*out = NULL;
+	if (!s->btf) {
+		if (!s->target || !s->symbols)
+			return kdk_error(KDK_ERR_NOT_FOUND, "no kernel memory "
+					 "or symbols to find BTF in");
+		err = kbtf_load(s->target, s->symbols, &s->btf);
+		if (err)
+			return err;
+	}
+	*out = s->btf;
+	return NULL;
+}
+
 /* A vmlinux given but unreadable or of another kernel ends the session
  * rather than falling back to kallsyms: its symbols would be silently
  * not the ones the user asked for, and `sys` would name a file they did

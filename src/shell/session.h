@@ -68,6 +68,10 @@ struct kdk_error *session_open_dump_set(struct session *s,
 struct kdk_error *session_modules(struct session *s,
 				  const struct kmodules **out);
 
+/* The kernel's BTF from the dump, read on first use (the module list
+ * reads it too). */
+struct kdk_error *session_btf(struct session *s, const struct kbtf **out);
+
 /* After session_open_dump, the symbols of the vmlinux it was given,
  * checked against the dump; nothing without one. An unreadable vmlinux
  * or one of another kernel is an error that names it. */

@@ -1,0 +1,460 @@
+/* bt: the stack of each CPU that saved its registers in the dump, unwound
+ * exactly (src/unwind/): ORC on x86_64, frame records on arm64. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "cmd/commands.h"
+#include "dump/dump.h"
+#include "kernel/modules.h"
+#include "unwind/unwind.h"
+
+/* The task a CPU ran, for the header line. TODO(tasks): join with
+ * src/kernel/tasks.c once merged; until then read here through BTF. */
+struct cpu_task {
+	uint64_t task;			/* 0 if not known */
+	int64_t pid;			/* -1 if not known */
+	char comm[17];
+};
+
+struct bt {
+	struct session *s;
+	struct unwind *u;
+	const struct kbtf *btf;
+	const struct kmodules *mods;	/* NULL if not known */
+	struct json_writer w;
+	/* The walk in progress. */
+	int level;
+	const char *stack;
+	size_t frames;
+};
+
+static bool find_module(void *arg, uint64_t addr, uint64_t *module,
+			const char **name)
+{
+	const struct kmodule *m = kmodules_by_addr(arg, addr, NULL);
+
+	if (!m)
+		return false;
+	*module = m->addr;
+	*name = m->name;
+	return true;
+}
+
+/* The function holding addr: name, offset and module (NULL: the kernel);
+ * false if no symbol does. */
+static bool symbolize(struct bt *b, uint64_t addr, const char **name,
+		      uint64_t *off, const char **module)
+{
+	const struct kmodule *mod;
+	const struct sym *sym;
+	struct kdk_error *err;
+
+	*module = NULL;
+	if (b->mods && kmodules_by_addr(b->mods, addr, NULL)) {
+		err = kmodules_lookup_addr(b->mods, addr, &mod, &sym);
+		if (err) {
+			kdk_error_free(err);
+			return false;
+		}
+		*name = symtab_name(mod->symbols, sym);
+		*off = addr - sym->addr;
+		*module = mod->name;
+		return true;
+	}
+	err = sym_lookup_addr(b->s->symbols, addr, name, off, NULL);
+	if (err) {
+		kdk_error_free(err);
+		return false;
+	}
+	return true;
+}
+
+static void symbolize_text(void *arg, uint64_t addr, char *buf, size_t len)
+{
+	const char *name, *module;
+	uint64_t off;
+
+	if (!symbolize(arg, addr, &name, &off, &module)) {
+		buf[0] = '\0';
+		return;
+	}
+	if (off)
+		snprintf(buf, len, "%s+%" PRIu64, name, off);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
+static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
+{
+	struct kbtf_member pid, comm;
+	struct kdk_error *err;
+	int32_t v;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = -1;
+	err = unwind_cpu_task(b->u, cpu, &out->task);
+	if (err) {
+		kdk_error_free(err);
+		out->task = 0;
+		return;
+	}
+	if (kbtf_member(b->btf, "task_struct", "pid", &pid) ||
+	    kbtf_member(b->btf, "task_struct", "comm", &comm))
+		return;
+	if (!target_read_kvaddr(b->s->target, out->task + pid.offset, &v,
+				sizeof(v)))
+		out->pid = v;
+	if (target_read_kvaddr(b->s->target, out->task + comm.offset,
+			       out->comm, 16))
+		out->comm[0] = '\0';
+	out->comm[16] = '\0';
+}
+
+/* ---- text ---- */
+
+static void print_frame_line(struct bt *b, uint64_t sp, uint64_t pc)
+{
+	const char *name, *module;
+	uint64_t off;
+
+	fprintf(b->s->out, "%s#%d [%016" PRIx64 "] ", b->level < 10 ? " " : "",
+		b->level, sp);
+	if (symbolize(b, pc, &name, &off, &module))
+		fprintf(b->s->out, "%s at %016" PRIx64 "%s%s%s\n", name, pc,
+			module ? " [" : "", module ? module : "",
+			module ? "]" : "");
+	else
+		fprintf(b->s->out, "(unknown) at %016" PRIx64 "\n", pc);
+	b->level++;
+}
+
+/* Leaving a stack for another: crash's "--- <IRQ stack> ---". */
+static bool stack_changed(struct bt *b, const struct unwind_frame *f)
+{
+	bool changed = b->stack && (!f->stack || strcmp(b->stack, f->stack));
+
+	if (changed)
+		fprintf(b->s->out, "--- <%s stack> ---\n", b->stack);
+	b->stack = f->stack;
+	return changed;
+}
+
+static struct kdk_error *text_frame(void *arg, const struct unwind_frame *f)
+{
+	struct bt *b = arg;
+	char block[2048];
+
+	b->frames++;
+	switch (f->kind) {
+	case UNWIND_FRAME_START:
+		b->stack = f->stack;
+		print_frame_line(b, f->sp, f->pc);
+		break;
+	case UNWIND_FRAME_CALL:
+		stack_changed(b, f);
+		print_frame_line(b, f->sp, f->pc);
+		break;
+	case UNWIND_FRAME_EXCEPTION:
+	case UNWIND_FRAME_USER:
+		unwind_format_regs(b->u, f->regs, symbolize_text, b, block,
+				   sizeof(block));
+		fputs(block, b->s->out);
+		if (f->kind == UNWIND_FRAME_EXCEPTION && stack_changed(b, f))
+			print_frame_line(b, f->sp, f->pc);
+		break;
+	}
+	return NULL;
+}
+
+/* ---- JSON ---- */
+
+static void hex_key(struct json_writer *w, const char *key, uint64_t v)
+{
+	char hex[24];
+
+	snprintf(hex, sizeof(hex), "%016" PRIx64, v);
+	json_key_string(w, key, hex);
+}
+
+static const char *kind_name(enum unwind_frame_kind k)
+{
+	switch (k) {
+	case UNWIND_FRAME_START: return "start";
+	case UNWIND_FRAME_CALL: return "call";
+	case UNWIND_FRAME_EXCEPTION: return "exception";
+	case UNWIND_FRAME_USER: return "user";
+	}
+	return "?";
+}
+
+static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
+{
+	struct bt *b = arg;
+	struct json_writer *w = &b->w;
+	const char *name, *module;
+	uint64_t off;
+
+	b->frames++;
+	json_begin_object(w);
+	json_key_string(w, "kind", kind_name(f->kind));
+	hex_key(w, "pc", f->pc);
+	hex_key(w, "sp", f->sp);
+	json_key_string(w, "stack", f->stack);
+	if (f->kind != UNWIND_FRAME_USER &&
+	    symbolize(b, f->pc, &name, &off, &module)) {
+		json_key_string(w, "function", name);
+		json_key_uint(w, "offset", off);
+		json_key_string(w, "module", module);
+	} else {
+		json_key_string(w, "function", NULL);
+	}
+	if (f->regs && f->kind != UNWIND_FRAME_START) {
+		hex_key(w, "regs_addr", f->regs_addr);
+		json_key(w, "regs");
+		json_begin_object(w);
+		for (size_t i = 0; i < f->regs->n; i++)
+			hex_key(w, unwind_reg_name(b->u, i), f->regs->v[i]);
+		json_end_object(w);
+	}
+	json_end_object(w);
+	return NULL;
+}
+
+/* ---- CPUs ---- */
+
+static struct kdk_error *bt_cpu(struct bt *b, size_t cpu, bool panic)
+{
+	struct unwind_regs regs;
+	struct cpu_task t;
+	struct kdk_error *err;
+	FILE *out = b->s->out;
+
+	cpu_task_of(b, cpu, &t);
+	err = unwind_cpu_regs(b->u, cpu, &regs);
+	b->level = 0;
+	b->stack = NULL;
+	b->frames = 0;
+	if (b->s->json) {
+		json_begin_object(&b->w);
+		json_key_uint(&b->w, "cpu", cpu);
+		json_key_bool(&b->w, "panic", panic);
+		if (t.task)
+			hex_key(&b->w, "task", t.task);
+		else
+			json_key_string(&b->w, "task", NULL);
+		if (t.pid >= 0)
+			json_key_int(&b->w, "pid", t.pid);
+		else
+			json_key_string(&b->w, "pid", NULL);
+		json_key_string(&b->w, "command", t.task ? t.comm : NULL);
+		json_key(&b->w, "frames");
+		json_begin_array(&b->w);
+		if (!err)
+			err = unwind_from_regs(b->u, cpu, t.task, &regs,
+					       json_frame, b);
+		json_end_array(&b->w);
+		json_key_string(&b->w, "error", err ? err->msg : NULL);
+		json_end_object(&b->w);
+	} else {
+		if (t.task)
+			fprintf(out, "PID: %-7" PRId64 "  TASK: %016" PRIx64
+				"  CPU: %-3zu  COMMAND: \"%s\"\n", t.pid,
+				t.task, cpu, t.comm);
+		else	/* no runqueues symbol: arm64 without a vmlinux */
+			fprintf(out, "PID: -        TASK: (unknown)       "
+				"  CPU: %-3zu  COMMAND: (unknown)\n", cpu);
+		if (!err)
+			err = unwind_from_regs(b->u, cpu, t.task, &regs,
+					       text_frame, b);
+	}
+	if (err)
+		return kdk_error_wrap(err, "CPU %zu", cpu);
+	return NULL;
+}
+
+/* Does cpu's stack pass through panic() or the kdump entry? */
+static struct kdk_error *panic_frame(void *arg, const struct unwind_frame *f)
+{
+	static const char *const names[] = {
+		"panic", "__crash_kexec", "crash_kexec", "vpanic",
+	};
+	struct bt *b = arg;
+	const char *name, *module;
+	uint64_t off;
+
+	if (f->kind != UNWIND_FRAME_CALL && f->kind != UNWIND_FRAME_START)
+		return NULL;
+	if (!symbolize(b, f->pc, &name, &off, &module) || module)
+		return NULL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			b->frames = 1;
+	return NULL;
+}
+
+/*
+ * The CPU that panicked: the kernel's own panic_cpu (set by panic() and,
+ * for an oops going straight to kdump, by crash_kexec()) where the
+ * symbols have it; else the first CPU whose stack passes through panic()
+ * or crash_kexec() (QEMU dumps of arm64 without a vmlinux).
+ */
+static struct kdk_error *panic_cpu(struct bt *b, size_t *cpu)
+{
+	size_t n = dump_cpu_count(b->s->dump);
+	uint64_t addr;
+	int32_t v;
+
+	if (!sym_lookup_name(b->s->symbols, "panic_cpu", &addr) &&
+	    !target_read_kvaddr(b->s->target, addr, &v, sizeof(v)) &&
+	    v >= 0 && (size_t)v < n) {
+		*cpu = (size_t)v;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct unwind_regs regs;
+		uint64_t task = 0;
+		struct kdk_error *err = unwind_cpu_regs(b->u, i, &regs);
+
+		if (err) {
+			kdk_error_free(err);
+			continue;
+		}
+		kdk_error_free(unwind_cpu_task(b->u, i, &task));
+		b->frames = 0;
+		kdk_error_free(unwind_from_regs(b->u, i, task, &regs,
+						panic_frame, b));
+		if (b->frames) {
+			*cpu = i;
+			return NULL;
+		}
+	}
+	return kdk_error(KDK_ERR_NOT_FOUND, "no CPU panicked by what the dump "
+			 "says (panic_cpu unset, no stack through panic()); "
+			 "try bt -a or bt -c CPU");
+}
+
+static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
+{
+	struct bt b = { .s = s };
+	struct command_opts o;
+	struct kdk_error *err = NULL, *first = NULL;
+	size_t ncpu = dump_cpu_count(s->dump), cpu = 0;
+	bool all = false, one = false;
+	int c;
+
+	command_opts_init(&o, argc, argv);
+	while ((c = command_opts_next(&o, &cmd_bt_def, "ac:", &err)) != 0) {
+		if (err)
+			return err;
+		if (c == 'a') {
+			all = true;
+		} else {
+			char *end;
+			unsigned long v = strtoul(o.arg, &end, 10);
+
+			if (!*o.arg || *end)
+				return command_usage(&cmd_bt_def, "-c: '%s' is "
+						     "not a CPU number", o.arg);
+			cpu = v;
+			one = true;
+		}
+	}
+	if (o.ind < argc)
+		return kdk_error(KDK_ERR_NOT_BUILT, "'%s': the stacks of tasks "
+				 "not running on a CPU are not built yet; bt "
+				 "shows the CPUs' active tasks (-a, -c CPU)",
+				 argv[o.ind]);
+	if (all && one)
+		return command_usage(&cmd_bt_def, "-a and -c exclude each "
+				     "other");
+	if (!ncpu)
+		return kdk_error(KDK_ERR_NOT_FOUND, "the dump has no CPU "
+				 "register notes");
+	if (one && cpu >= ncpu)
+		return kdk_error(KDK_ERR_NOT_FOUND, "CPU %zu saved no registers "
+				 "(the dump has notes for CPUs 0-%zu)", cpu,
+				 ncpu - 1);
+	err = session_btf(s, &b.btf);
+	if (err)
+		kdk_error_free(err);	/* without BTF: no task, no stack names */
+	err = session_modules(s, &b.mods);
+	if (err) {
+		kdk_error_free(err);
+		b.mods = NULL;
+	}
+	err = unwind_open(s->target, s->symbols, b.mods ? find_module : NULL,
+			  (void *)b.mods, b.btf, &b.u);
+	if (err)
+		return err;
+	if (!all && !one)
+		err = panic_cpu(&b, &cpu);
+	if (err)
+		goto out;
+	if (s->json) {
+		json_init(&b.w, s->out, true);
+		json_begin_array(&b.w);
+	}
+	for (size_t i = all ? 0 : cpu; i < (all ? ncpu : cpu + 1); i++) {
+		if (all && i && !s->json)
+			fputc('\n', s->out);
+		first = command_keep_first(first, bt_cpu(&b, i, false));
+	}
+	if (s->json) {
+		json_end_array(&b.w);
+		json_finish(&b.w);
+	}
+	err = first;
+out:
+	unwind_free(b.u);
+	return err;
+}
+
+const struct command cmd_bt_def = {
+	.name = "bt",
+	.fn = cmd_bt,
+	.summary = "backtrace",
+	.synopsis = "bt [-a | -c cpu]",
+	.help =
+"Shows the kernel stack of a task that was running on a CPU when the\n"
+"dump was taken, unwound from the registers that CPU saved in the dump\n"
+"(its NT_PRSTATUS note, written by kdump and by QEMU alike). With no\n"
+"flag, the CPU that panicked: the kernel's panic_cpu, or, where the\n"
+"symbols lack it (arm64 without a vmlinux), the first CPU whose stack\n"
+"runs through panic() or crash_kexec().\n"
+"\n"
+"  -a      every CPU that saved its registers.\n"
+"  -c cpu  that CPU.\n"
+"\n"
+"Unwinding is exact, as the kernel's own: on x86_64 with the kernel's and\n"
+"the modules' ORC tables, read from the dump's memory (no vmlinux\n"
+"needed), through interrupt and exception frames and across the IRQ and\n"
+"exception (NMI, #DF, #DB, #MC) stacks; on arm64 with the frame records,\n"
+"return addresses stripped of their pointer authentication code,\n"
+"through the pt_regs of exceptions. Each line is a frame: its number,\n"
+"the stack address where its return address (x86_64) or frame record\n"
+"(arm64) was found, the function and the address in it. An exception\n"
+"frame is shown as crash shows it: \"[exception RIP: function+offset]\"\n"
+"and the registers it saved; the registers of user mode end the stack.\n"
+"\"--- <IRQ stack> ---\" marks where the stack named was left for the\n"
+"one below. The frame the CPU's registers point at is #0; a kdump\n"
+"kernel saves, for an oops, the registers of the faulting instruction\n"
+"and, for the other CPUs, where the stop interrupt found them.\n"
+"\n"
+"The PID, TASK and COMMAND of the header are the CPU's runqueue's\n"
+"current task, which needs the runqueues symbol (on arm64, a vmlinux).\n"
+"Tasks not running on a CPU are not unwound yet.\n"
+"\n"
+"With --json, an array with one object per CPU: cpu, task, pid, command,\n"
+"frames (kind: start, call, exception or user; pc, sp, stack, function,\n"
+"offset, module, and the registers of exception frames) and error.",
+	.examples =
+"  crash> bt\n"
+"  PID: 134      TASK: ffff88ce01809800  CPU: 0    COMMAND: \"insmod\"\n"
+"   #0 [ffffcb428044bbc8] create_oops at ffffffffc05299b7 [crashme]\n"
+"   #1 [ffffcb428044bbd8] run_oops at ffffffffc0529115 [crashme]\n"
+"   #2 [ffffcb428044bc30] do_one_initcall at ffffffff8a4024b9",
+	.flags = CMD_NEEDS_SYMBOLS | CMD_NEEDS_TARGET,
+};
