@@ -115,7 +115,8 @@ static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
 
 /* ---- text ---- */
 
-static void print_frame_line(struct bt *b, uint64_t sp, uint64_t pc)
+static void print_frame_line(struct bt *b, uint64_t sp, uint64_t pc,
+			     bool scanned)
 {
 	const char *name, *module;
 	uint64_t off;
@@ -123,11 +124,12 @@ static void print_frame_line(struct bt *b, uint64_t sp, uint64_t pc)
 	fprintf(b->s->out, "%s#%d [%016" PRIx64 "] ", b->level < 10 ? " " : "",
 		b->level, sp);
 	if (symbolize(b, pc, &name, &off, &module))
-		fprintf(b->s->out, "%s at %016" PRIx64 "%s%s%s\n", name, pc,
+		fprintf(b->s->out, "%s at %016" PRIx64 "%s%s%s", name, pc,
 			module ? " [" : "", module ? module : "",
 			module ? "]" : "");
 	else
-		fprintf(b->s->out, "(unknown) at %016" PRIx64 "\n", pc);
+		fprintf(b->s->out, "(unknown) at %016" PRIx64, pc);
+	fputs(scanned ? "  (found by stack scan)\n" : "\n", b->s->out);
 	b->level++;
 }
 
@@ -151,11 +153,11 @@ static struct kdk_error *text_frame(void *arg, const struct unwind_frame *f)
 	switch (f->kind) {
 	case UNWIND_FRAME_START:
 		b->stack = f->stack;
-		print_frame_line(b, f->sp, f->pc);
+		print_frame_line(b, f->sp, f->pc, f->scanned);
 		break;
 	case UNWIND_FRAME_CALL:
 		stack_changed(b, f);
-		print_frame_line(b, f->sp, f->pc);
+		print_frame_line(b, f->sp, f->pc, f->scanned);
 		break;
 	case UNWIND_FRAME_EXCEPTION:
 	case UNWIND_FRAME_USER:
@@ -163,7 +165,7 @@ static struct kdk_error *text_frame(void *arg, const struct unwind_frame *f)
 				   sizeof(block));
 		fputs(block, b->s->out);
 		if (f->kind == UNWIND_FRAME_EXCEPTION && stack_changed(b, f))
-			print_frame_line(b, f->sp, f->pc);
+			print_frame_line(b, f->sp, f->pc, f->scanned);
 		break;
 	}
 	return NULL;
@@ -203,6 +205,7 @@ static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
 	hex_key(w, "pc", f->pc);
 	hex_key(w, "sp", f->sp);
 	json_key_string(w, "stack", f->stack);
+	json_key_bool(w, "scanned", f->scanned);
 	if (f->kind != UNWIND_FRAME_USER &&
 	    symbolize(b, f->pc, &name, &off, &module)) {
 		json_key_string(w, "function", name);

@@ -58,6 +58,8 @@ struct unwind_frame {
 	/* EXCEPTION/USER: the pt_regs and where it is in memory. */
 	const struct unwind_regs *regs;
 	uint64_t regs_addr;
+	bool scanned;		/* found by scanning the stack, not by the
+				   unwind rules (a function without them) */
 };
 
 typedef struct kdk_error *unwind_frame_fn(void *arg,

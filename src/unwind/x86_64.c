@@ -55,6 +55,7 @@ struct walk {
 	bool regs_valid;
 	uint64_t ip, sp, bp;
 	bool signal;
+	bool first;		/* the step from the starting registers */
 	/* Each exception frame's pt_regs, kept until its frame is given. */
 	struct unwind_regs frame_regs;
 };
@@ -237,6 +238,51 @@ static struct kdk_error *emit(struct walk *w, enum unwind_frame_kind kind,
 	return fn(arg, &f);
 }
 
+/*
+ * Some functions have no ORC at all: objtool skips them (__crash_kexec(),
+ * where kdump's crash_setup_regs() saves the registers of a panic, is
+ * one). For the starting registers only, the return address into their
+ * caller is looked for on the stack: the first word above sp that points
+ * just after a `call rel32` whose target is the function itself. The frame
+ * is marked as found by scanning.
+ */
+static struct kdk_error *scan_call(struct walk *w, unwind_frame_fn *fn,
+				   void *arg, bool *ok)
+{
+	uint64_t func, off, v;
+	const char *name;
+	unsigned char call[5];
+
+	*ok = false;
+	if (sym_lookup_addr(w->u->syms, w->ip, &name, &off, NULL))
+		return NULL;
+	func = w->ip - off;
+	for (uint64_t slot = w->sp; slot < w->sp + 2048; slot += 8) {
+		int32_t rel;
+
+		if (unwind_read_u64(w->u, slot, &v))
+			return NULL;
+		if (v < 5 || sym_lookup_addr(w->u->syms, v, &name, &off, NULL) ||
+		    target_read_kvaddr(w->u->t, v - 5, call, sizeof(call)) ||
+		    call[0] != 0xe8)
+			continue;
+		memcpy(&rel, call + 1, sizeof(rel));
+		if (v + (int64_t)rel != func)
+			continue;
+		w->ip = v;
+		w->sp = slot + 8;
+		w->signal = false;
+		w->regs_valid = false;
+		*ok = true;
+		struct unwind_frame f = {
+			.kind = UNWIND_FRAME_CALL, .pc = v, .sp = slot,
+			.stack = stack_of(w, slot), .scanned = true,
+		};
+		return fn(arg, &f);
+	}
+	return NULL;
+}
+
 /* One step: from the frame at w->ip/sp to its caller. *done at the end of
  * the stack. */
 static struct kdk_error *step(struct walk *w, unwind_frame_fn *fn,
@@ -258,6 +304,15 @@ static struct kdk_error *step(struct walk *w, unwind_frame_fn *fn,
 	if (!found)
 		return kdk_error(KDK_ERR_NOT_FOUND, "no ORC data for %" PRIx64,
 				 w->ip);
+	if (e.sp_reg == ORC_REG_UNDEFINED && !e.end && w->first) {
+		bool ok;
+
+		w->first = false;
+		err = scan_call(w, fn, arg, &ok);
+		if (err || ok)
+			return err;
+	}
+	w->first = false;
 	if (e.sp_reg == ORC_REG_UNDEFINED) {
 		if (e.end) {
 			*done = true;
@@ -397,6 +452,7 @@ static struct kdk_error *x86_walk(struct unwind *u, size_t cpu, uint64_t task,
 	w->sp = regs->v[RSP];
 	w->bp = regs->v[RBP];
 	w->signal = true;
+	w->first = true;
 	if (x86_user(regs)) {
 		err = emit(w, UNWIND_FRAME_USER, w->ip, w->sp, regs, 0, fn,
 			   arg);
