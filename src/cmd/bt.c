@@ -115,15 +115,26 @@ static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
 
 /* ---- text ---- */
 
-static void print_frame_line(struct bt *b, uint64_t sp, uint64_t pc,
-			     bool scanned)
+/* A return address after a call to a noreturn function (panic()) is past
+ * its caller's end: the caller is the function holding the call, pc - 1. */
+static bool symbolize_frame(struct bt *b, const struct unwind_frame *f,
+			    const char **name, const char **module)
+{
+	uint64_t off;
+
+	return symbolize(b, f->kind == UNWIND_FRAME_CALL ? f->pc - 1 : f->pc,
+			 name, &off, module);
+}
+
+static void print_frame_line(struct bt *b, const struct unwind_frame *f)
 {
 	const char *name, *module;
-	uint64_t off;
+	uint64_t sp = f->sp, pc = f->pc;
+	bool scanned = f->scanned;
 
 	fprintf(b->s->out, "%s#%d [%016" PRIx64 "] ", b->level < 10 ? " " : "",
 		b->level, sp);
-	if (symbolize(b, pc, &name, &off, &module))
+	if (symbolize_frame(b, f, &name, &module))
 		fprintf(b->s->out, "%s at %016" PRIx64 "%s%s%s", name, pc,
 			module ? " [" : "", module ? module : "",
 			module ? "]" : "");
@@ -153,11 +164,11 @@ static struct kdk_error *text_frame(void *arg, const struct unwind_frame *f)
 	switch (f->kind) {
 	case UNWIND_FRAME_START:
 		b->stack = f->stack;
-		print_frame_line(b, f->sp, f->pc, f->scanned);
+		print_frame_line(b, f);
 		break;
 	case UNWIND_FRAME_CALL:
 		stack_changed(b, f);
-		print_frame_line(b, f->sp, f->pc, f->scanned);
+		print_frame_line(b, f);
 		break;
 	case UNWIND_FRAME_EXCEPTION:
 	case UNWIND_FRAME_USER:
@@ -165,7 +176,7 @@ static struct kdk_error *text_frame(void *arg, const struct unwind_frame *f)
 				   sizeof(block));
 		fputs(block, b->s->out);
 		if (f->kind == UNWIND_FRAME_EXCEPTION && stack_changed(b, f))
-			print_frame_line(b, f->sp, f->pc, f->scanned);
+			print_frame_line(b, f);
 		break;
 	}
 	return NULL;
@@ -197,7 +208,6 @@ static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
 	struct bt *b = arg;
 	struct json_writer *w = &b->w;
 	const char *name, *module;
-	uint64_t off;
 
 	b->frames++;
 	json_begin_object(w);
@@ -207,9 +217,8 @@ static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
 	json_key_string(w, "stack", f->stack);
 	json_key_bool(w, "scanned", f->scanned);
 	if (f->kind != UNWIND_FRAME_USER &&
-	    symbolize(b, f->pc, &name, &off, &module)) {
+	    symbolize_frame(b, f, &name, &module)) {
 		json_key_string(w, "function", name);
-		json_key_uint(w, "offset", off);
 		json_key_string(w, "module", module);
 	} else {
 		json_key_string(w, "function", NULL);
@@ -286,11 +295,10 @@ static struct kdk_error *panic_frame(void *arg, const struct unwind_frame *f)
 	};
 	struct bt *b = arg;
 	const char *name, *module;
-	uint64_t off;
 
 	if (f->kind != UNWIND_FRAME_CALL && f->kind != UNWIND_FRAME_START)
 		return NULL;
-	if (!symbolize(b, f->pc, &name, &off, &module) || module)
+	if (!symbolize_frame(b, f, &name, &module) || module)
 		return NULL;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
@@ -451,8 +459,8 @@ const struct command cmd_bt_def = {
 "Tasks not running on a CPU are not unwound yet.\n"
 "\n"
 "With --json, an array with one object per CPU: cpu, task, pid, command,\n"
-"frames (kind: start, call, exception or user; pc, sp, stack, function,\n"
-"offset, module, and the registers of exception frames) and error.",
+"frames (kind: start, call, exception or user; pc, sp, stack, scanned,\n"
+"function, module, and the registers of exception frames) and error.",
 	.examples =
 "  crash> bt\n"
 "  PID: 134      TASK: ffff88ce01809800  CPU: 0    COMMAND: \"insmod\"\n"
