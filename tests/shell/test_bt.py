@@ -1,0 +1,198 @@
+"""bt on every lab dump, both arches, against what the kernel printed of
+its own stack at the crash (the console's "Call Trace:"), drgn's stack of
+the crashed thread (kdump-format dumps), and crash's user-mode registers.
+
+x86_64 runs without a vmlinux (ORC, kallsyms and BTF from the dump's
+memory); arm64 with it, because arm64's kallsyms lacks the data symbols
+(runqueues, modules) that name the task and the module functions.
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lab"))
+import labruns  # noqa: E402
+import kernels  # noqa: E402
+
+ALL = labruns.dumps()
+KDUMP = [p for p in ALL if p[1]["path"].name == "vmcore"]
+X86_KDUMP = [p for p in KDUMP if p[1]["arch"] == "x86_64"]
+
+# What the console prints above the function that asked for the trace.
+PRINTERS = {"dump_stack_lvl", "dump_stack", "show_stack", "dump_backtrace",
+            "__dump_stack", "show_trace_log_lvl"}
+
+
+def run_bt(kdumpkit, info, *args, json_out=True):
+    if not info["path"].is_file():
+        pytest.skip(f"{info['path']} went away (being regenerated)")
+    pre = []
+    if info["arch"] == "arm64":
+        pre = [kernels.vmlinux_path("arm64")]
+    r = kdumpkit(*pre, info["path"], *(["--json"] if json_out else []),
+                 "-c", " ".join(["bt", *args]))
+    return r
+
+
+def bt_json(kdumpkit, info, *args):
+    r = run_bt(kdumpkit, info, *args)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def functions(cpu):
+    return [f["function"] for f in cpu["frames"] if f["kind"] != "user"]
+
+
+def console_trace(path):
+    """The functions of the last kernel stack trace the crashed kernel
+    printed (before a capture kernel's boot), without '?' entries and the
+    printers above the caller; the interrupted function of a kernel-mode
+    'RIP: 0010:' line in its place."""
+    lines = path.read_text(errors="replace").splitlines()
+    end = len(lines)
+    for i, line in enumerate(lines):
+        if i > 10 and "Linux version" in line:
+            end = i
+            break
+    blocks, cur = [], None
+    for line in lines[:end]:
+        body = re.sub(r"^\[\s*[\d.]+\]\s?", "", line)
+        if re.match(r"^Call [Tt]race:", body):
+            cur = []
+            blocks.append(cur)
+            continue
+        if cur is None:
+            continue
+        m = re.match(r"^\s+(\? )?([\w.]+)\+0x[0-9a-f]+/0x[0-9a-f]+", body)
+        rip = re.match(r"^RIP: 0010:([\w.]+)\+0x", body)
+        if m:
+            if not m.group(1) and m.group(2) not in PRINTERS:
+                cur.append(m.group(2))
+        elif rip:
+            cur.append(rip.group(1))
+        elif re.match(r"^\s*</?(TASK|IRQ|NMI|SOFTIRQ)>", body) or \
+                re.match(r"^(Code|RSP|RAX|RDX|RBP|R10|R13|FS|CS|CR2|DR|"
+                         r"DR6):", body):
+            continue
+        else:
+            cur = None
+    return blocks[-1] if blocks else []
+
+
+def is_subsequence(small, big):
+    it = iter(big)
+    return all(any(x == y for y in it) for x in small)
+
+
+@pytest.mark.parametrize("info", labruns.infos(ALL), ids=labruns.ids(ALL))
+def test_bt_panic_cpu_matches_console(kdumpkit, info):
+    console = info["path"].parent / "console.log"
+    trace = console_trace(console)
+    if not trace:
+        pytest.skip("the console has no stack trace of the crash")
+    out = bt_json(kdumpkit, info)
+    assert len(out) == 1
+    cpu = out[0]
+    assert cpu["error"] is None
+    ours = functions(cpu)
+    # A trace printed later than the registers were saved (arm64's
+    # machine_kexec() prints one) starts above them.
+    if ours[0] in trace:
+        trace = trace[trace.index(ours[0]):]
+    # arm64's console names a return address after a call to a noreturn
+    # function (panic()) by the next function's symbol; bt names the caller.
+    if info["arch"] == "arm64":
+        trace = [f for i, f in enumerate(trace)
+                 if f in ours or i == 0 or trace[i - 1] != "panic"]
+    # Every function the kernel found reliably, in its order.
+    assert is_subsequence(trace, ours), (trace, ours)
+
+
+@pytest.mark.parametrize("info", labruns.infos(ALL), ids=labruns.ids(ALL))
+def test_bt_a_unwinds_every_cpu_to_the_bottom(kdumpkit, info):
+    out = bt_json(kdumpkit, info, "-a")
+    # A CPU spinning with interrupts off saves no registers on arm64.
+    assert len(out) >= (1 if "spinlock" in info["path"].parent.name else 2)
+    bottoms = {"ret_from_fork", "secondary_startup_64_no_verify",
+               "secondary_startup_64", "__primary_switched",
+               "__secondary_switched"}
+    for cpu in out:
+        assert cpu["error"] is None, cpu
+        assert cpu["task"] and cpu["command"], cpu
+        last = cpu["frames"][-1]
+        # A stack ends in user mode, or at where kernel threads and idle
+        # tasks begin.
+        assert last["kind"] == "user" or last["function"] in bottoms, \
+            functions(cpu)
+    assert sum(c["panic"] for c in out) == 0   # -a marks none
+
+
+@pytest.mark.parametrize("info", labruns.infos(KDUMP), ids=labruns.ids(KDUMP))
+def test_bt_matches_drgn_crashed_thread(kdumpkit, info):
+    try:
+        ref = json.loads((info["ref"] / "drgn" / "sys.json").read_text())
+    except OSError:
+        pytest.skip("no drgn reference")
+    th = ref.get("crashed_thread")
+    if not th or not th.get("frames"):
+        pytest.skip("drgn found no crashed thread")
+    pct = ref.get("panic_cpu_task") or {}
+    if pct.get("task") != th["task"]:
+        pytest.skip(f"drgn's crashed_thread ({th['task']}) is not the task "
+                    f"current on its panic_cpu ({pct.get('task')})")
+    stacks = json.loads((info["ref"] / "drgn" / "stacks.json").read_text())
+    drgn_pcs = next((s["pcs"] for s in stacks if s["task"] == th["task"]),
+                    None)
+    if not drgn_pcs:
+        pytest.skip("drgn has no stack of the crashed task")
+    out = bt_json(kdumpkit, info)[0]
+    assert out["task"].lstrip("0") == th["task"]
+    assert out["cpu"] == th["cpu"]
+    ours = [f["pc"].lstrip("0") for f in out["frames"]
+            if f["kind"] != "user"]
+    # drgn gives one frame per inlined function at the same pc.
+    theirs = []
+    for pc in drgn_pcs:
+        if int(pc, 16) >= 1 << 63 and (not theirs or theirs[-1] != pc):
+            theirs.append(pc)
+    assert ours == theirs
+
+
+def user_block(text):
+    m = re.search(r"(    RIP: 0000[0-9a-f]{12}.*?SS: [0-9a-f]{4})", text,
+                  re.S)
+    return m.group(1) if m else None
+
+
+@pytest.mark.parametrize("info", labruns.infos(X86_KDUMP),
+                         ids=labruns.ids(X86_KDUMP))
+def test_bt_user_registers_match_crash(kdumpkit, info):
+    try:
+        ref = (info["ref"] / "crash" / "bt.txt").read_text()
+    except OSError:
+        pytest.skip("no crash reference")
+    want = user_block(ref)
+    if not want:
+        pytest.skip("crash's bt ends in the kernel")
+    r = run_bt(kdumpkit, info, json_out=False)
+    assert r.returncode == 0, r.stderr
+    assert user_block(r.stdout) == want
+    # The header names the same task as crash's.
+    assert r.stdout.splitlines()[0] == ref.splitlines()[0]
+
+
+def test_bt_bad_input(kdumpkit):
+    info = labruns.infos(X86_KDUMP)[0]
+    r = run_bt(kdumpkit, info, "-c", "99", json_out=False)
+    assert r.returncode == 1
+    assert "CPU 99 saved no registers" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = run_bt(kdumpkit, info, "-c", "x", json_out=False)
+    assert r.returncode != 0 and "not a CPU number" in r.stderr
+    r = run_bt(kdumpkit, info, "-a", "-c", "0", json_out=False)
+    assert r.returncode != 0
