@@ -101,14 +101,14 @@ static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
 		out->task = 0;
 		return;
 	}
-	if (kbtf_member(b->btf, "task_struct", "pid", &pid) ||
-	    kbtf_member(b->btf, "task_struct", "comm", &comm))
+	if (!unwind_ok(kbtf_member(b->btf, "task_struct", "pid", &pid)) ||
+	    !unwind_ok(kbtf_member(b->btf, "task_struct", "comm", &comm)))
 		return;
-	if (!target_read_kvaddr(b->s->target, out->task + pid.offset, &v,
-				sizeof(v)))
+	if (unwind_ok(target_read_kvaddr(b->s->target, out->task + pid.offset, &v,
+				sizeof(v))))
 		out->pid = v;
-	if (target_read_kvaddr(b->s->target, out->task + comm.offset,
-			       out->comm, 16))
+	if (!unwind_ok(target_read_kvaddr(b->s->target, out->task + comm.offset,
+			       out->comm, 16)))
 		out->comm[0] = '\0';
 	out->comm[16] = '\0';
 }
@@ -318,8 +318,8 @@ static struct kdk_error *panic_cpu(struct bt *b, size_t *cpu)
 	uint64_t addr;
 	int32_t v;
 
-	if (!sym_lookup_name(b->s->symbols, "panic_cpu", &addr) &&
-	    !target_read_kvaddr(b->s->target, addr, &v, sizeof(v)) &&
+	if (unwind_ok(sym_lookup_name(b->s->symbols, "panic_cpu", &addr)) &&
+	    unwind_ok(target_read_kvaddr(b->s->target, addr, &v, sizeof(v))) &&
 	    v >= 0 && (size_t)v < n) {
 		*cpu = (size_t)v;
 		return NULL;

@@ -51,15 +51,15 @@ static struct kdk_error *arm64_open(struct unwind *u)
 	p->pac_mask = ~((UINT64_C(1) << va_bits) - 1);
 	if (vi && (v = vmcoreinfo_get(vi, "NUMBER(KERNELPACMASK)")))
 		p->pac_mask |= strtoull(v, NULL, 0);
-	if (u->btf && !kbtf_member(u->btf, "pt_regs", "stackframe", &m) &&
-	    !kbtf_find_struct(u->btf, "pt_regs", &id) &&
-	    !kbtf_type_size(u->btf, id, &p->pt_regs_size))
+	if (u->btf && unwind_ok(kbtf_member(u->btf, "pt_regs", "stackframe", &m)) &&
+	    unwind_ok(kbtf_find_struct(u->btf, "pt_regs", &id)) &&
+	    unwind_ok(kbtf_type_size(u->btf, id, &p->pt_regs_size)))
 		p->stackframe = m.offset;
-	if (!sym_lookup_name(u->syms, "call_on_irq_stack", &p->irq_lo)) {
+	if (unwind_ok(sym_lookup_name(u->syms, "call_on_irq_stack", &p->irq_lo))) {
 		const char *name;
 		uint64_t off, size;
 
-		if (!sym_lookup_addr(u->syms, p->irq_lo, &name, &off, &size) &&
+		if (unwind_ok(sym_lookup_addr(u->syms, p->irq_lo, &name, &off, &size)) &&
 		    size)
 			p->irq_hi = p->irq_lo + size;
 	}
@@ -204,7 +204,7 @@ static struct kdk_error *follow(struct walk *w, const struct unwind_regs *regs)
 				/* The last record, in the pt_regs at the top of
 				 * the task stack: user registers, unless a
 				 * kernel thread's (all zero). */
-				if (!read_regs(w, fp, &r, &at) &&
+				if (unwind_ok(read_regs(w, fp, &r, &at)) &&
 				    arm64_user(&r) && r.v[PC]) {
 					f = add(w, UNWIND_FRAME_USER, r.v[PC],
 						r.v[SP]);
@@ -215,7 +215,7 @@ static struct kdk_error *follow(struct walk *w, const struct unwind_regs *regs)
 			}
 			/* kernel_entry for EL1 writes {x29, elr} into
 			 * pt_regs->stackframe and points x29 at it. */
-			if (!read_regs(w, fp, &r, &at) && el1(r.v[PSTATE]) &&
+			if (unwind_ok(read_regs(w, fp, &r, &at)) && el1(r.v[PSTATE]) &&
 			    r.v[PC] == pc && r.v[X29] == rec[0]) {
 				f = add(w, UNWIND_FRAME_EXCEPTION, r.v[PC],
 					r.v[SP]);
@@ -260,12 +260,12 @@ static struct kdk_error *arm64_walk(struct unwind *u, size_t cpu,
 	w.f = calloc(UNWIND_MAX_FRAMES, sizeof(*w.f));
 	if (!w.f)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
-	if (task && !unwind_task_stack(u, task, &v))
+	if (task && unwind_ok(unwind_task_stack(u, task, &v)))
 		w.task_lo = v;
 	/* arch/arm64/kernel/irq.c: irq_stack_ptr, where the symbols have it
 	 * (a vmlinux); else call_on_irq_stack's record tells (follow()). */
-	if (!unwind_percpu_addr(u, "irq_stack_ptr", cpu, &addr) &&
-	    !unwind_read_u64(u, addr, &v) && v)
+	if (unwind_ok(unwind_percpu_addr(u, "irq_stack_ptr", cpu, &addr)) &&
+	    unwind_ok(unwind_read_u64(u, addr, &v)) && v)
 		w.irq_lo = region(v);
 	walk_err = follow(&w, regs);
 	err = NULL;

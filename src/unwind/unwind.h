@@ -67,6 +67,14 @@ typedef struct kdk_error *unwind_frame_fn(void *arg,
 
 struct unwind;
 
+/* For reads whose failure only means "not known": true on success; an
+ * error is freed. */
+static inline bool unwind_ok(struct kdk_error *err)
+{
+	kdk_error_free(err);
+	return !err;
+}
+
 /* The module whose memory holds addr: its struct module and name; false
  * if none. (The module list is the kernel/ layer's, above this one.) */
 typedef bool unwind_module_fn(void *arg, uint64_t addr, uint64_t *module,

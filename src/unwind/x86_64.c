@@ -91,20 +91,20 @@ static struct kdk_error *x86_open(struct unwind *u)
 	p->kernel.ip_table = start_ip;
 	p->kernel.n = (stop_ip - start_ip) / 4;
 	/* The fast path, if the kernel filled it (unwind_init()). */
-	if (!sym_lookup_name(u->syms, "orc_lookup", &p->kernel.lookup) &&
-	    !sym_lookup_name(u->syms, "lookup_num_blocks", &blocks) &&
-	    !sym_lookup_name(u->syms, "_stext", &p->kernel.text_start) &&
-	    !sym_lookup_name(u->syms, "_etext", &p->kernel.text_end) &&
-	    !target_read_kvaddr(u->t, blocks, &nblocks, sizeof(nblocks)))
+	if (unwind_ok(sym_lookup_name(u->syms, "orc_lookup", &p->kernel.lookup)) &&
+	    unwind_ok(sym_lookup_name(u->syms, "lookup_num_blocks", &blocks)) &&
+	    unwind_ok(sym_lookup_name(u->syms, "_stext", &p->kernel.text_start)) &&
+	    unwind_ok(sym_lookup_name(u->syms, "_etext", &p->kernel.text_end)) &&
+	    unwind_ok(target_read_kvaddr(u->t, blocks, &nblocks, sizeof(nblocks))))
 		p->kernel.lookup_blocks = nblocks;
 	else
 		p->kernel.lookup = 0;
-	if (u->btf && !kbtf_member(u->btf, "module", "arch.orc_unwind_ip", &m)) {
+	if (u->btf && unwind_ok(kbtf_member(u->btf, "module", "arch.orc_unwind_ip", &m))) {
 		p->mod_ip = m.offset;
-		if (!kbtf_member(u->btf, "module", "arch.orc_unwind", &m)) {
+		if (unwind_ok(kbtf_member(u->btf, "module", "arch.orc_unwind", &m))) {
 			p->mod_orc = m.offset;
-			if (!kbtf_member(u->btf, "module", "arch.num_orcs",
-					 &m)) {
+			if (unwind_ok(kbtf_member(u->btf, "module", "arch.num_orcs",
+					 &m))) {
 				p->mod_num = m.offset;
 				p->has_mod_orc = true;
 			}
@@ -167,20 +167,20 @@ static void find_stacks(struct walk *w, size_t cpu, uint64_t task)
 	uint64_t addr, v, base;
 	struct kbtf_member m;
 
-	if (task && !unwind_task_stack(u, task, &base))
+	if (task && unwind_ok(unwind_task_stack(u, task, &base)))
 		add_range(w, base, base + UNWIND_THREAD_SIZE, "task");
 	/* arch/x86/kernel/irq_64.c: hardirq_stack_ptr is the top of the IRQ
 	 * stack less 8 (its top word links back to the task stack). */
-	if (!unwind_percpu_addr(u, "hardirq_stack_ptr", cpu, &addr) &&
-	    !unwind_read_u64(u, addr, &v) && v)
+	if (unwind_ok(unwind_percpu_addr(u, "hardirq_stack_ptr", cpu, &addr)) &&
+	    unwind_ok(unwind_read_u64(u, addr, &v)) && v)
 		add_range(w, v + 8 - IRQ_STACK_SIZE, v + 8, "IRQ");
 	/* The IST stacks' tops, as the CPU itself finds them: the TSS. */
-	if (!u->btf || kbtf_member(u->btf, "tss_struct", "x86_tss.ist", &m))
+	if (!u->btf || !unwind_ok(kbtf_member(u->btf, "tss_struct", "x86_tss.ist", &m)))
 		return;
-	if (unwind_percpu_addr(u, "cpu_tss_rw", cpu, &addr))
+	if (!unwind_ok(unwind_percpu_addr(u, "cpu_tss_rw", cpu, &addr)))
 		return;
 	for (size_t i = 0; i < N_IST; i++)
-		if (!unwind_read_u64(u, addr + m.offset + 8 * i, &v) && v)
+		if (unwind_ok(unwind_read_u64(u, addr + m.offset + 8 * i, &v)) && v)
 			add_range(w, v - EXCEPTION_STKSZ, v, ist_names[i]);
 }
 
@@ -254,16 +254,17 @@ static struct kdk_error *scan_call(struct walk *w, unwind_frame_fn *fn,
 	unsigned char call[5];
 
 	*ok = false;
-	if (sym_lookup_addr(w->u->syms, w->ip, &name, &off, NULL))
+	if (!unwind_ok(sym_lookup_addr(w->u->syms, w->ip, &name, &off, NULL)))
 		return NULL;
 	func = w->ip - off;
 	for (uint64_t slot = w->sp; slot < w->sp + 2048; slot += 8) {
 		int32_t rel;
 
-		if (unwind_read_u64(w->u, slot, &v))
+		if (!unwind_ok(unwind_read_u64(w->u, slot, &v)))
 			return NULL;
-		if (v < 5 || sym_lookup_addr(w->u->syms, v, &name, &off, NULL) ||
-		    target_read_kvaddr(w->u->t, v - 5, call, sizeof(call)) ||
+		if (v < 5 || !unwind_ok(sym_lookup_addr(w->u->syms, v, &name, &off, NULL)) ||
+		    !unwind_ok(target_read_kvaddr(w->u->t, v - 5, call,
+						  sizeof(call))) ||
 		    call[0] != 0xe8)
 			continue;
 		memcpy(&rel, call + 1, sizeof(rel));
