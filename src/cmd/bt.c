@@ -104,11 +104,12 @@ static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
 	if (!unwind_ok(kbtf_member(b->btf, "task_struct", "pid", &pid)) ||
 	    !unwind_ok(kbtf_member(b->btf, "task_struct", "comm", &comm)))
 		return;
-	if (unwind_ok(target_read_kvaddr(b->s->target, out->task + pid.offset, &v,
-				sizeof(v))))
+	if (unwind_ok(target_read_kvaddr(b->s->target, out->task + pid.offset,
+					 &v, sizeof(v))))
 		out->pid = v;
-	if (!unwind_ok(target_read_kvaddr(b->s->target, out->task + comm.offset,
-			       out->comm, 16)))
+	if (!unwind_ok(target_read_kvaddr(b->s->target,
+					  out->task + comm.offset, out->comm,
+					  16)))
 		out->comm[0] = '\0';
 	out->comm[16] = '\0';
 }
@@ -385,12 +386,14 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 		return kdk_error(KDK_ERR_NOT_FOUND, "the dump has no CPU "
 				 "register notes");
 	if (one && cpu >= ncpu)
-		return kdk_error(KDK_ERR_NOT_FOUND, "CPU %zu saved no registers "
-				 "(the dump has notes for CPUs 0-%zu)", cpu,
+		return kdk_error(KDK_ERR_NOT_FOUND, "CPU %zu saved no "
+				 "registers (the dump has notes for CPUs "
+				 "0-%zu)", cpu,
 				 ncpu - 1);
 	err = session_btf(s, &b.btf);
+	/* Without BTF: no task, no stack names. */
 	if (err)
-		kdk_error_free(err);	/* without BTF: no task, no stack names */
+		kdk_error_free(err);
 	err = session_modules(s, &b.mods);
 	if (err) {
 		kdk_error_free(err);

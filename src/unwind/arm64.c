@@ -51,16 +51,18 @@ static struct kdk_error *arm64_open(struct unwind *u)
 	p->pac_mask = ~((UINT64_C(1) << va_bits) - 1);
 	if (vi && (v = vmcoreinfo_get(vi, "NUMBER(KERNELPACMASK)")))
 		p->pac_mask |= strtoull(v, NULL, 0);
-	if (u->btf && unwind_ok(kbtf_member(u->btf, "pt_regs", "stackframe", &m)) &&
+	if (u->btf &&
+	    unwind_ok(kbtf_member(u->btf, "pt_regs", "stackframe", &m)) &&
 	    unwind_ok(kbtf_find_struct(u->btf, "pt_regs", &id)) &&
 	    unwind_ok(kbtf_type_size(u->btf, id, &p->pt_regs_size)))
 		p->stackframe = m.offset;
-	if (unwind_ok(sym_lookup_name(u->syms, "call_on_irq_stack", &p->irq_lo))) {
+	if (unwind_ok(sym_lookup_name(u->syms, "call_on_irq_stack",
+				      &p->irq_lo))) {
 		const char *name;
 		uint64_t off, size;
 
-		if (unwind_ok(sym_lookup_addr(u->syms, p->irq_lo, &name, &off, &size)) &&
-		    size)
+		if (unwind_ok(sym_lookup_addr(u->syms, p->irq_lo, &name, &off,
+					      &size)) && size)
 			p->irq_hi = p->irq_lo + size;
 	}
 	u->priv = p;
@@ -169,8 +171,8 @@ static struct kdk_error *follow(struct walk *w, const struct unwind_regs *regs)
 			return kdk_error(KDK_ERR_FORMAT, "more than %d frames",
 					 UNWIND_MAX_FRAMES);
 		if (fp & 0xf)
-			return kdk_error(KDK_ERR_FORMAT, "frame pointer %" PRIx64
-					 " is not 16-byte aligned", fp);
+			return kdk_error(KDK_ERR_FORMAT, "frame pointer %"
+					 PRIx64 " is not 16-byte aligned", fp);
 		/* On one stack records only go up; a stack left is not
 		 * returned to (on_accessible_stack() in the kernel). */
 		if (prev_fp && region(fp) == region(prev_fp)) {
@@ -193,8 +195,8 @@ static struct kdk_error *follow(struct walk *w, const struct unwind_regs *regs)
 		}
 		err = target_read_kvaddr(w->u->t, fp, rec, sizeof(rec));
 		if (err)
-			return kdk_error_wrap(err, "reading the frame record at %"
-					      PRIx64, fp);
+			return kdk_error_wrap(err, "reading the frame record "
+					      "at %" PRIx64, fp);
 		pc = strip_pac(p, rec[1]);
 		if (p->stackframe) {
 			struct unwind_regs r;
@@ -215,8 +217,9 @@ static struct kdk_error *follow(struct walk *w, const struct unwind_regs *regs)
 			}
 			/* kernel_entry for EL1 writes {x29, elr} into
 			 * pt_regs->stackframe and points x29 at it. */
-			if (unwind_ok(read_regs(w, fp, &r, &at)) && el1(r.v[PSTATE]) &&
-			    r.v[PC] == pc && r.v[X29] == rec[0]) {
+			if (unwind_ok(read_regs(w, fp, &r, &at)) &&
+			    el1(r.v[PSTATE]) && r.v[PC] == pc &&
+			    r.v[X29] == rec[0]) {
 				f = add(w, UNWIND_FRAME_EXCEPTION, r.v[PC],
 					r.v[SP]);
 				f->regs = r;
@@ -298,14 +301,14 @@ static void arm64_format(const struct unwind *u, const struct unwind_regs *r,
 	size_t at = 0;
 	char name[160];
 
-	(void)u;
 	buf[0] = '\0';
 	if (user) {
 		unwind_put(buf, len, &at, "     PC: %016" PRIx64 "   LR: %016"
 			   PRIx64 "   SP: %016" PRIx64 "\n", v[PC], v[X30],
 			   v[SP]);
 	} else {
-		const uint64_t show[2] = { v[PC], v[X30] };
+		/* The saved LR may carry a PAC, as crash strips it too. */
+		const uint64_t show[2] = { v[PC], strip_pac(u->priv, v[X30]) };
 		const char *label[2] = { "PC", "LR" };
 
 		for (int i = 0; i < 2; i++) {
@@ -323,8 +326,8 @@ static void arm64_format(const struct unwind *u, const struct unwind_regs *r,
 	for (int i = 29, col = 1; i >= 0; i--, col++) {
 		if (col == 1 || (col - 1) % 3 == 0)
 			unwind_put(buf, len, &at, "    ");
-		unwind_put(buf, len, &at, "%sX%d: %016" PRIx64, i < 10 ? " " : "",
-			   i, v[i]);
+		unwind_put(buf, len, &at, "%sX%d: %016" PRIx64,
+			   i < 10 ? " " : "", i, v[i]);
 		unwind_put(buf, len, &at, i == 0 || col % 3 == 0 ? "\n" : "  ");
 	}
 	if (user)

@@ -52,7 +52,7 @@ struct orc_entry {
 	uint8_t sp_reg;
 	uint8_t bp_reg;
 	uint8_t type;
-	bool end;		/* undefined sp_reg here is the end of the stack */
+	bool end;		/* an undefined sp_reg here ends the stack */
 };
 
 void orc_entry_decode(const unsigned char raw[ORC_ENTRY_SIZE],

@@ -125,15 +125,16 @@ struct kdk_error *unwind_cpu_regs(struct unwind *u, size_t cpu,
 	struct kdk_error *err;
 
 	if (cpu >= dump_cpu_count(d))
-		return kdk_error(KDK_ERR_NOT_FOUND, "CPU %zu saved no registers "
-				 "in the dump (%zu CPU notes)", cpu,
+		return kdk_error(KDK_ERR_NOT_FOUND, "CPU %zu saved no "
+				 "registers in the dump (%zu CPU notes)", cpu,
 				 dump_cpu_count(d));
 	err = dump_cpu_prstatus(d, cpu, &pr);
 	if (err)
 		return err;
 	if (pr.regs_size < u->ops->note_regs * 8)
-		return kdk_error(KDK_ERR_FORMAT, "CPU %zu's register note holds "
-				 "%zu bytes, %zu expected", cpu, pr.regs_size,
+		return kdk_error(KDK_ERR_FORMAT, "CPU %zu's register note "
+				 "holds %zu bytes, %zu expected", cpu,
+				 pr.regs_size,
 				 u->ops->note_regs * 8);
 	memset(out, 0, sizeof(*out));
 	memcpy(out->v, pr.regs, u->ops->note_regs * 8);

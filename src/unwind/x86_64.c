@@ -78,7 +78,8 @@ static struct kdk_error *x86_open(struct unwind *u)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	err = sym_lookup_name(u->syms, "__start_orc_unwind_ip", &start_ip);
 	if (!err)
-		err = sym_lookup_name(u->syms, "__stop_orc_unwind_ip", &stop_ip);
+		err = sym_lookup_name(u->syms, "__stop_orc_unwind_ip",
+				      &stop_ip);
 	if (!err)
 		err = sym_lookup_name(u->syms, "__start_orc_unwind",
 				      &p->kernel.orc_table);
@@ -91,20 +92,27 @@ static struct kdk_error *x86_open(struct unwind *u)
 	p->kernel.ip_table = start_ip;
 	p->kernel.n = (stop_ip - start_ip) / 4;
 	/* The fast path, if the kernel filled it (unwind_init()). */
-	if (unwind_ok(sym_lookup_name(u->syms, "orc_lookup", &p->kernel.lookup)) &&
-	    unwind_ok(sym_lookup_name(u->syms, "lookup_num_blocks", &blocks)) &&
-	    unwind_ok(sym_lookup_name(u->syms, "_stext", &p->kernel.text_start)) &&
-	    unwind_ok(sym_lookup_name(u->syms, "_etext", &p->kernel.text_end)) &&
-	    unwind_ok(target_read_kvaddr(u->t, blocks, &nblocks, sizeof(nblocks))))
+	if (unwind_ok(sym_lookup_name(u->syms, "orc_lookup",
+				      &p->kernel.lookup)) &&
+	    unwind_ok(sym_lookup_name(u->syms, "lookup_num_blocks",
+				      &blocks)) &&
+	    unwind_ok(sym_lookup_name(u->syms, "_stext",
+				      &p->kernel.text_start)) &&
+	    unwind_ok(sym_lookup_name(u->syms, "_etext",
+				      &p->kernel.text_end)) &&
+	    unwind_ok(target_read_kvaddr(u->t, blocks, &nblocks,
+					 sizeof(nblocks))))
 		p->kernel.lookup_blocks = nblocks;
 	else
 		p->kernel.lookup = 0;
-	if (u->btf && unwind_ok(kbtf_member(u->btf, "module", "arch.orc_unwind_ip", &m))) {
+	if (u->btf && unwind_ok(kbtf_member(u->btf, "module",
+					    "arch.orc_unwind_ip", &m))) {
 		p->mod_ip = m.offset;
-		if (unwind_ok(kbtf_member(u->btf, "module", "arch.orc_unwind", &m))) {
+		if (unwind_ok(kbtf_member(u->btf, "module", "arch.orc_unwind",
+					  &m))) {
 			p->mod_orc = m.offset;
-			if (unwind_ok(kbtf_member(u->btf, "module", "arch.num_orcs",
-					 &m))) {
+			if (unwind_ok(kbtf_member(u->btf, "module",
+						  "arch.num_orcs", &m))) {
 				p->mod_num = m.offset;
 				p->has_mod_orc = true;
 			}
@@ -175,12 +183,14 @@ static void find_stacks(struct walk *w, size_t cpu, uint64_t task)
 	    unwind_ok(unwind_read_u64(u, addr, &v)) && v)
 		add_range(w, v + 8 - IRQ_STACK_SIZE, v + 8, "IRQ");
 	/* The IST stacks' tops, as the CPU itself finds them: the TSS. */
-	if (!u->btf || !unwind_ok(kbtf_member(u->btf, "tss_struct", "x86_tss.ist", &m)))
+	if (!u->btf || !unwind_ok(kbtf_member(u->btf, "tss_struct",
+					      "x86_tss.ist", &m)))
 		return;
 	if (!unwind_ok(unwind_percpu_addr(u, "cpu_tss_rw", cpu, &addr)))
 		return;
 	for (size_t i = 0; i < N_IST; i++)
-		if (unwind_ok(unwind_read_u64(u, addr + m.offset + 8 * i, &v)) && v)
+		if (unwind_ok(unwind_read_u64(u, addr + m.offset + 8 * i,
+					      &v)) && v)
 			add_range(w, v - EXCEPTION_STKSZ, v, ist_names[i]);
 }
 
@@ -262,7 +272,9 @@ static struct kdk_error *scan_call(struct walk *w, unwind_frame_fn *fn,
 
 		if (!unwind_ok(unwind_read_u64(w->u, slot, &v)))
 			return NULL;
-		if (v < 5 || !unwind_ok(sym_lookup_addr(w->u->syms, v, &name, &off, NULL)) ||
+		if (v < 5 ||
+		    !unwind_ok(sym_lookup_addr(w->u->syms, v, &name, &off,
+					       NULL)) ||
 		    !unwind_ok(target_read_kvaddr(w->u->t, v - 5, call,
 						  sizeof(call))) ||
 		    call[0] != 0xe8)
@@ -382,8 +394,8 @@ static struct kdk_error *step(struct walk *w, unwind_frame_fn *fn,
 					 full ? NREGS * 8
 					      : (NREGS - RIP) * 8);
 		if (err)
-			return kdk_error_wrap(err, "reading pt_regs at %" PRIx64,
-					      at);
+			return kdk_error_wrap(err, "reading pt_regs at %"
+					      PRIx64, at);
 		w->ip = r->v[RIP];
 		w->sp = r->v[RSP];
 		w->signal = true;

@@ -14,7 +14,8 @@ static struct kdk_error *read_mem(void *arg, uint64_t addr, void *buf,
 {
 	(void)arg;
 	if (addr < BASE || addr + len > BASE + sizeof(mem))
-		return kdk_error(KDK_ERR_NOT_PRESENT, "outside the test memory");
+		return kdk_error(KDK_ERR_NOT_PRESENT, "outside the test "
+				 "memory");
 	memcpy(buf, mem + (addr - BASE), len);
 	return NULL;
 }
