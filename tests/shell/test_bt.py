@@ -196,3 +196,39 @@ def test_bt_bad_input(kdumpkit):
     assert r.returncode != 0 and "not a CPU number" in r.stderr
     r = run_bt(kdumpkit, info, "-a", "-c", "0", json_out=False)
     assert r.returncode != 0
+
+
+def exception_blocks(text):
+    """{RIP value: the block's lines} of every kernel-mode exception frame."""
+    out = {}
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("    [exception RIP: "):
+            block = lines[i:i + 8]
+            m = re.match(r"    RIP: ([0-9a-f]{16})", block[1])
+            if m:
+                out[m.group(1)] = block
+    return out
+
+
+X86_CRASH_BT_A = [p for p in labruns.dumps("x86_64")
+                  if (p[1]["ref"] / "crash" / "bt-a.txt").is_file()]
+
+
+@pytest.mark.parametrize("info", labruns.infos(X86_CRASH_BT_A),
+                         ids=labruns.ids(X86_CRASH_BT_A))
+def test_bt_exception_frames_match_crash(kdumpkit, info):
+    try:
+        ref = exception_blocks((info["ref"] / "crash" / "bt-a.txt")
+                               .read_text())
+    except OSError:
+        pytest.skip("no crash reference")
+    r = run_bt(kdumpkit, info, "-a", json_out=False)
+    assert r.returncode == 0, r.stderr
+    ours = exception_blocks(r.stdout)
+    common = set(ours) & set(ref)
+    if not common:
+        pytest.skip("no exception frame at an address crash found too "
+                    f"(ours: {sorted(ours)}, crash's: {sorted(ref)})")
+    for rip in common:
+        assert ours[rip] == ref[rip]
