@@ -1,5 +1,6 @@
 /* bt: the stack of each CPU that saved its registers in the dump, unwound
  * exactly (src/unwind/): ORC on x86_64, frame records on arm64. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,20 +88,16 @@ static void symbolize_text(void *arg, uint64_t addr, char *buf, size_t len)
 		snprintf(buf, len, "%s", name);
 }
 
-static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
+/* pid and comm of out->task (left unknown if they cannot be read). */
+static void task_names(struct bt *b, struct cpu_task *out)
 {
 	struct kbtf_member pid, comm;
-	struct kdk_error *err;
 	int32_t v;
 
-	memset(out, 0, sizeof(*out));
 	out->pid = -1;
-	err = unwind_cpu_task(b->u, cpu, &out->task);
-	if (err) {
-		kdk_error_free(err);
-		out->task = 0;
+	out->comm[0] = '\0';
+	if (!out->task || !b->btf)
 		return;
-	}
 	if (!unwind_ok(kbtf_member(b->btf, "task_struct", "pid", &pid)) ||
 	    !unwind_ok(kbtf_member(b->btf, "task_struct", "comm", &comm)))
 		return;
@@ -112,6 +109,14 @@ static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
 					  16)))
 		out->comm[0] = '\0';
 	out->comm[16] = '\0';
+}
+
+static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!unwind_ok(unwind_cpu_task(b->u, cpu, &out->task)))
+		out->task = 0;
+	task_names(b, out);
 }
 
 /* ---- text ---- */
@@ -238,15 +243,18 @@ static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
 
 /* ---- CPUs ---- */
 
-static struct kdk_error *bt_cpu(struct bt *b, size_t cpu, bool panic)
+/* Show the stack of task t, on (or last on) cpu, from regs (or err: why
+ * there are none). */
+static struct kdk_error *bt_show(struct bt *b, size_t cpu,
+				 const struct cpu_task *tp, bool panic,
+				 const char *context,
+				 const struct unwind_regs *regsp,
+				 struct kdk_error *err)
 {
-	struct unwind_regs regs;
-	struct cpu_task t;
-	struct kdk_error *err;
+	const struct cpu_task t = *tp;
+	const struct unwind_regs regs = *regsp;
 	FILE *out = b->s->out;
 
-	cpu_task_of(b, cpu, &t);
-	err = unwind_cpu_regs(b->u, cpu, &regs);
 	b->level = 0;
 	b->stack = NULL;
 	b->frames = 0;
@@ -254,6 +262,7 @@ static struct kdk_error *bt_cpu(struct bt *b, size_t cpu, bool panic)
 		json_begin_object(&b->w);
 		json_key_uint(&b->w, "cpu", cpu);
 		json_key_bool(&b->w, "panic", panic);
+		json_key_string(&b->w, "context", context);
 		if (t.task)
 			hex_key(&b->w, "task", t.task);
 		else
@@ -283,9 +292,66 @@ static struct kdk_error *bt_cpu(struct bt *b, size_t cpu, bool panic)
 			err = unwind_from_regs(b->u, cpu, t.task, &regs,
 					       text_frame, b);
 	}
+	if (err && t.task)
+		return kdk_error_wrap(err, "task %" PRIx64, t.task);
 	if (err)
 		return kdk_error_wrap(err, "CPU %zu", cpu);
 	return NULL;
+}
+
+static struct kdk_error *bt_cpu(struct bt *b, size_t cpu, bool panic)
+{
+	struct unwind_regs regs;
+	struct cpu_task t;
+	struct kdk_error *err;
+
+	cpu_task_of(b, cpu, &t);
+	err = unwind_cpu_regs(b->u, cpu, &regs);
+	return bt_show(b, cpu, &t, panic, "cpu", &regs, err);
+}
+
+/* A task given by address: from its CPU's registers if it was running
+ * there, else from the context its last switch saved. */
+static struct kdk_error *bt_task(struct bt *b, uint64_t task)
+{
+	size_t notes = unwind_note_count(b->u);
+	struct unwind_regs regs;
+	struct cpu_task t = { .task = task };
+	struct kbtf_member m;
+	struct kdk_error *err;
+	uint32_t cpu = 0;
+	int32_t on = 0;
+
+	for (size_t i = 0; i < notes; i++) {
+		size_t c = unwind_note_cpu(b->u, i);
+		uint64_t cur;
+
+		if (unwind_ok(unwind_cpu_task(b->u, c, &cur)) && cur == task)
+			return bt_cpu(b, c, false);
+	}
+	task_names(b, &t);
+	if (t.pid < 0)
+		return kdk_error(KDK_ERR_NOT_FOUND, "%" PRIx64 " is not a "
+				 "readable task_struct", task);
+	/* The CPU it last ran on: thread_info.cpu since 5.16, else cpu. */
+	if (unwind_ok(kbtf_member(b->btf, "task_struct", "thread_info.cpu",
+				  &m)) ||
+	    unwind_ok(kbtf_member(b->btf, "task_struct", "cpu", &m)))
+		kdk_error_free(target_read_kvaddr(b->s->target,
+						  task + m.offset, &cpu,
+						  sizeof(cpu)));
+	/* Running on a CPU that saved no registers (one spinning with
+	 * interrupts off ignores the stop IPI on arm64): what the last
+	 * switch saved is stale. */
+	if (unwind_ok(kbtf_member(b->btf, "task_struct", "on_cpu", &m)) &&
+	    unwind_ok(target_read_kvaddr(b->s->target, task + m.offset, &on,
+					 sizeof(on))) && on)
+		err = kdk_error(KDK_ERR_NOT_PRESENT, "it was running on CPU %"
+				PRIu32 ", which saved no registers in the "
+				"dump; its last saved context is stale", cpu);
+	else
+		err = unwind_task_regs(b->u, task, &regs);
+	return bt_show(b, cpu, &t, false, "switch", &regs, err);
 }
 
 /* Does cpu's stack pass through panic() or the kdump entry? */
@@ -315,18 +381,19 @@ static struct kdk_error *panic_frame(void *arg, const struct unwind_frame *f)
  */
 static struct kdk_error *panic_cpu(struct bt *b, size_t *cpu)
 {
-	size_t n = dump_cpu_count(b->s->dump);
+	size_t n = unwind_note_count(b->u);
+	struct unwind_regs regs;
 	uint64_t addr;
 	int32_t v;
 
 	if (unwind_ok(sym_lookup_name(b->s->symbols, "panic_cpu", &addr)) &&
 	    unwind_ok(target_read_kvaddr(b->s->target, addr, &v, sizeof(v))) &&
-	    v >= 0 && (size_t)v < n) {
+	    v >= 0 && unwind_ok(unwind_cpu_regs(b->u, (size_t)v, &regs))) {
 		*cpu = (size_t)v;
 		return NULL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct unwind_regs regs;
+	for (size_t note = 0; note < n; note++) {
+		size_t i = unwind_note_cpu(b->u, note);
 		uint64_t task = 0;
 		struct kdk_error *err = unwind_cpu_regs(b->u, i, &regs);
 
@@ -353,7 +420,7 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	struct bt b = { .s = s };
 	struct command_opts o;
 	struct kdk_error *err = NULL, *first = NULL;
-	size_t ncpu = dump_cpu_count(s->dump), cpu = 0;
+	size_t ncpu = dump_cpu_count(s->dump), cpu = 0, notes;
 	bool all = false, one = false;
 	int c;
 
@@ -374,22 +441,25 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 			one = true;
 		}
 	}
-	if (o.ind < argc)
-		return kdk_error(KDK_ERR_NOT_BUILT, "'%s': the stacks of tasks "
-				 "not running on a CPU are not built yet; bt "
-				 "shows the CPUs' active tasks (-a, -c CPU)",
-				 argv[o.ind]);
+	for (int i = o.ind; i < argc; i++) {
+		char *end;
+
+		errno = 0;
+		strtoull(argv[i], &end, 16);
+		if (errno || !*argv[i] || *end)
+			return kdk_error(KDK_ERR_NOT_BUILT, "'%s': bt takes "
+					 "task addresses (hex); PIDs and "
+					 "command names need the task list, "
+					 "not built yet", argv[i]);
+	}
+	if (o.ind < argc && (all || one))
+		return command_usage(&cmd_bt_def, "-a and -c take no task");
 	if (all && one)
 		return command_usage(&cmd_bt_def, "-a and -c exclude each "
 				     "other");
 	if (!ncpu)
 		return kdk_error(KDK_ERR_NOT_FOUND, "the dump has no CPU "
 				 "register notes");
-	if (one && cpu >= ncpu)
-		return kdk_error(KDK_ERR_NOT_FOUND, "CPU %zu saved no "
-				 "registers (the dump has notes for CPUs "
-				 "0-%zu)", cpu,
-				 ncpu - 1);
 	err = session_btf(s, &b.btf);
 	/* Without BTF: no task, no stack names. */
 	if (err)
@@ -403,18 +473,43 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 			  (void *)b.mods, b.btf, &b.u);
 	if (err)
 		return err;
-	if (!all && !one)
+	if (one) {
+		struct unwind_regs regs;
+
+		err = unwind_cpu_regs(b.u, cpu, &regs);
+	} else if (!all && o.ind == argc) {
 		err = panic_cpu(&b, &cpu);
+	}
 	if (err)
 		goto out;
+	if (o.ind < argc) {
+		if (s->json) {
+			json_init(&b.w, s->out, true);
+			json_begin_array(&b.w);
+		}
+		for (int i = o.ind; i < argc; i++) {
+			if (i > o.ind && !s->json)
+				fputc('\n', s->out);
+			first = command_keep_first(first, bt_task(&b,
+				strtoull(argv[i], NULL, 16)));
+		}
+		if (s->json) {
+			json_end_array(&b.w);
+			json_finish(&b.w);
+		}
+		err = first;
+		goto out;
+	}
 	if (s->json) {
 		json_init(&b.w, s->out, true);
 		json_begin_array(&b.w);
 	}
-	for (size_t i = all ? 0 : cpu; i < (all ? ncpu : cpu + 1); i++) {
-		if (all && i && !s->json)
+	notes = all ? unwind_note_count(b.u) : 1;
+	for (size_t i = 0; i < notes; i++) {
+		if (i && !s->json)
 			fputc('\n', s->out);
-		first = command_keep_first(first, bt_cpu(&b, i, false));
+		first = command_keep_first(first, bt_cpu(&b,
+			all ? unwind_note_cpu(b.u, i) : cpu, !all && !one));
 	}
 	if (s->json) {
 		json_end_array(&b.w);
@@ -430,17 +525,21 @@ const struct command cmd_bt_def = {
 	.name = "bt",
 	.fn = cmd_bt,
 	.summary = "backtrace",
-	.synopsis = "bt [-a | -c cpu]",
+	.synopsis = "bt [-a | -c cpu | task ...]",
 	.help =
 "Shows the kernel stack of a task that was running on a CPU when the\n"
 "dump was taken, unwound from the registers that CPU saved in the dump\n"
 "(its NT_PRSTATUS note, written by kdump and by QEMU alike). With no\n"
 "flag, the CPU that panicked: the kernel's panic_cpu, or, where the\n"
 "symbols lack it (arm64 without a vmlinux), the first CPU whose stack\n"
-"runs through panic() or crash_kexec().\n"
+"runs through panic() or crash_kexec(). A kdump kernel writes notes only\n"
+"for the CPUs that stopped, in CPU order; when some are missing, each note\n"
+"is matched to the CPU whose current task has the note's PID.\n"
 "\n"
 "  -a      every CPU that saved its registers.\n"
 "  -c cpu  that CPU.\n"
+"  task    a task_struct address (hex): from its CPU's registers if it\n"
+"          was running, else from the context its last switch saved.\n"
 "\n"
 "Unwinding is exact, as the kernel's own: on x86_64 with the kernel's and\n"
 "the modules' ORC tables, read from the dump's memory (no vmlinux\n"
@@ -459,9 +558,11 @@ const struct command cmd_bt_def = {
 "\n"
 "The PID, TASK and COMMAND of the header are the CPU's runqueue's\n"
 "current task, which needs the runqueues symbol (on arm64, a vmlinux).\n"
-"Tasks not running on a CPU are not unwound yet.\n"
+"PIDs and command names as operands need the task list, not built yet.\n"
 "\n"
-"With --json, an array with one object per CPU: cpu, task, pid, command,\n"
+"With --json, an array with one object per stack: cpu, panic, context\n"
+"(\"cpu\": the CPU's registers, \"switch\": the saved context), task, pid,\n"
+"command,\n"
 "frames (kind: start, call, exception or user; pc, sp, stack, scanned,\n"
 "function, module, and the registers of exception frames) and error.",
 	.examples =

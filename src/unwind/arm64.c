@@ -291,6 +291,29 @@ static struct kdk_error *arm64_walk(struct unwind *u, size_t cpu,
 	return walk_err;
 }
 
+/* cpu_switch_to() saves x19-x28, fp, sp and lr (the return address into
+ * __schedule()) in thread.cpu_context (asm/processor.h). */
+static struct kdk_error *arm64_task_regs(struct unwind *u, uint64_t task,
+					 struct unwind_regs *out)
+{
+	uint64_t ctx[13];
+	struct kdk_error *err;
+
+	err = unwind_read_member(u, task, "task_struct", "thread.cpu_context",
+				 ctx, sizeof(ctx));
+	if (err)
+		return err;
+	out->n = NOTE_REGS;
+	for (int i = 0; i < 10; i++)
+		out->v[19 + i] = ctx[i];
+	out->v[X29] = ctx[10];
+	out->v[SP] = ctx[11];
+	out->v[PC] = strip_pac(u->priv, ctx[12]);
+	out->v[PSTATE] = 0x5;		/* EL1h: not user mode */
+	out->from_call = true;
+	return NULL;
+}
+
 /* As crash prints a pt_regs (arm64.c: arm64_print_exception_frame()). */
 static void arm64_format(const struct unwind *u, const struct unwind_regs *r,
 			 unwind_symbolize_fn *sym, void *sym_arg, char *buf,
@@ -346,6 +369,7 @@ const struct unwind_arch_ops unwind_arm64_ops = {
 	.open = arm64_open,
 	.close = arm64_close,
 	.walk = arm64_walk,
+	.task_regs = arm64_task_regs,
 	.user = arm64_user,
 	.format = arm64_format,
 };

@@ -11,6 +11,77 @@ static const struct unwind_arch_ops *const arches[] = {
 	&unwind_arm64_ops,
 };
 
+static struct kdk_error *cpu_task_pid(struct unwind *u, size_t cpu,
+				      int32_t *pid)
+{
+	uint64_t task;
+	struct kdk_error *err = unwind_cpu_task(u, cpu, &task);
+
+	if (!err)
+		err = unwind_read_member(u, task, "task_struct", "pid", pid,
+					 sizeof(*pid));
+	return err;
+}
+
+/* Note i -> CPU: see unwind.h. */
+static struct kdk_error *map_notes(struct unwind *u)
+{
+	struct dump *d = target_dump(u->t);
+	size_t n = dump_cpu_count(d), cpu = 0;
+	uint64_t addr;
+	int32_t nr = 0;
+
+	u->n_notes = n;
+	u->note_cpu = calloc(n ? n : 1, sizeof(*u->note_cpu));
+	if (!u->note_cpu)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		u->note_cpu[i] = i;
+	if (!unwind_ok(sym_lookup_name(u->syms, "nr_cpu_ids", &addr)) ||
+	    !unwind_ok(target_read_kvaddr(u->t, addr, &nr, sizeof(nr))) ||
+	    nr <= 0) {
+		u->notes_guessed = true;
+		return NULL;
+	}
+	if (n >= (size_t)nr)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct dump_prstatus pr;
+		int32_t pid;
+
+		if (!unwind_ok(dump_cpu_prstatus(d, i, &pr)))
+			goto guess;
+		for (; cpu < (size_t)nr; cpu++)
+			if (unwind_ok(cpu_task_pid(u, cpu, &pid)) &&
+			    pid == pr.pid)
+				break;
+		if (cpu == (size_t)nr)
+			goto guess;
+		u->note_cpu[i] = cpu++;
+	}
+	return NULL;
+guess:
+	for (size_t i = 0; i < n; i++)
+		u->note_cpu[i] = i;
+	u->notes_guessed = true;
+	return NULL;
+}
+
+size_t unwind_note_count(const struct unwind *u)
+{
+	return u->n_notes;
+}
+
+size_t unwind_note_cpu(const struct unwind *u, size_t note)
+{
+	return u->note_cpu[note];
+}
+
+bool unwind_notes_guessed(const struct unwind *u)
+{
+	return u->notes_guessed;
+}
+
 struct kdk_error *unwind_open(struct target *t, const struct symtab *syms,
 			      unwind_module_fn *mod_fn, void *mod_arg,
 			      const struct kbtf *btf, struct unwind **out)
@@ -37,8 +108,10 @@ struct kdk_error *unwind_open(struct target *t, const struct symtab *syms,
 				 name);
 	}
 	err = u->ops->open(u);
+	if (!err)
+		err = map_notes(u);
 	if (err) {
-		free(u);
+		unwind_free(u);
 		return err;
 	}
 	*out = u;
@@ -49,8 +122,9 @@ void unwind_free(struct unwind *u)
 {
 	if (!u)
 		return;
-	if (u->ops->close)
+	if (u->ops->close && u->priv)
 		u->ops->close(u);
+	free(u->note_cpu);
 	free(u);
 }
 
@@ -77,6 +151,35 @@ struct kdk_error *unwind_percpu_addr(struct unwind *u, const char *name,
 				      cpu);
 	*addr = var + off;
 	return NULL;
+}
+
+struct kdk_error *unwind_read_member(struct unwind *u, uint64_t addr,
+				     const char *type, const char *path,
+				     void *v, size_t size)
+{
+	struct kbtf_member m;
+	struct kdk_error *err;
+
+	if (!u->btf)
+		return kdk_error(KDK_ERR_NOT_FOUND, "no kernel types");
+	err = kbtf_member(u->btf, type, path, &m);
+	if (err)
+		return err;
+	if (m.size < size)
+		size = m.size;
+	memset(v, 0, size);
+	err = target_read_kvaddr(u->t, addr + m.offset, v, size);
+	if (err)
+		return kdk_error_wrap(err, "reading %s.%s at %llx", type, path,
+				      (unsigned long long)addr);
+	return NULL;
+}
+
+struct kdk_error *unwind_task_regs(struct unwind *u, uint64_t task,
+				   struct unwind_regs *out)
+{
+	memset(out, 0, sizeof(*out));
+	return u->ops->task_regs(u, task, out);
 }
 
 struct kdk_error *unwind_task_stack(struct unwind *u, uint64_t task,
@@ -123,12 +226,16 @@ struct kdk_error *unwind_cpu_regs(struct unwind *u, size_t cpu,
 	struct dump *d = target_dump(u->t);
 	struct dump_prstatus pr;
 	struct kdk_error *err;
+	size_t i;
 
-	if (cpu >= dump_cpu_count(d))
+	for (i = 0; i < u->n_notes; i++)
+		if (u->note_cpu[i] == cpu)
+			break;
+	if (i == u->n_notes)
 		return kdk_error(KDK_ERR_NOT_FOUND, "CPU %zu saved no "
 				 "registers in the dump (%zu CPU notes)", cpu,
-				 dump_cpu_count(d));
-	err = dump_cpu_prstatus(d, cpu, &pr);
+				 u->n_notes);
+	err = dump_cpu_prstatus(d, i, &pr);
 	if (err)
 		return err;
 	if (pr.regs_size < u->ops->note_regs * 8)

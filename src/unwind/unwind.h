@@ -35,6 +35,8 @@
 struct unwind_regs {
 	uint64_t v[UNWIND_MAX_REGS];
 	size_t n;
+	bool from_call;		/* the pc is a return address (a sleeping
+				   task's), not where an instruction stopped */
 };
 
 enum unwind_frame_kind {
@@ -91,10 +93,32 @@ struct kdk_error *unwind_open(struct target *t, const struct symtab *syms,
 			      const struct kbtf *btf, struct unwind **out);
 void unwind_free(struct unwind *u);
 
-/* The registers CPU cpu saved (its NT_PRSTATUS note, in kdump dumps and
- * QEMU's alike). */
+/*
+ * The CPUs that saved registers: one NT_PRSTATUS note each, in CPU order
+ * (kdump dumps and QEMU's alike). A kdump kernel writes notes only for
+ * the CPUs that stopped (an arm64 CPU spinning with interrupts off never
+ * does), so when there are fewer notes than CPUs (nr_cpu_ids) each note is
+ * matched, in order, to the CPU whose current task has the note's pr_pid.
+ * unwind_note_cpu() gives note i's CPU.
+ */
+size_t unwind_note_count(const struct unwind *u);
+size_t unwind_note_cpu(const struct unwind *u, size_t note);
+/* Whether the notes were matched to CPUs by PID, or taken as CPUs 0..n-1
+ * without knowing (no runqueues or nr_cpu_ids in the symbols). */
+bool unwind_notes_guessed(const struct unwind *u);
+
+/* The registers CPU cpu saved; an error if it saved none. */
 struct kdk_error *unwind_cpu_regs(struct unwind *u, size_t cpu,
 				  struct unwind_regs *out);
+
+/*
+ * Where a task that is not running stopped: its context saved by the
+ * last context switch (x86_64: the inactive_task_frame at thread.sp, as
+ * __switch_to_asm pushed it; arm64: thread.cpu_context, as cpu_switch_to
+ * saved it). Only the registers the switch saved are filled. Needs BTF.
+ */
+struct kdk_error *unwind_task_regs(struct unwind *u, uint64_t task,
+				   struct unwind_regs *out);
 
 /* The task current on cpu (runqueues.curr), 0 if not known. */
 struct kdk_error *unwind_cpu_task(struct unwind *u, size_t cpu,

@@ -18,6 +18,8 @@ struct unwind_arch_ops {
 	struct kdk_error *(*walk)(struct unwind *u, size_t cpu, uint64_t task,
 				  const struct unwind_regs *regs,
 				  unwind_frame_fn *fn, void *arg);
+	struct kdk_error *(*task_regs)(struct unwind *u, uint64_t task,
+				       struct unwind_regs *out);
 	bool (*user)(const struct unwind_regs *r);
 	void (*format)(const struct unwind *u, const struct unwind_regs *r,
 		       unwind_symbolize_fn *sym, void *sym_arg, char *buf,
@@ -32,6 +34,9 @@ struct unwind {
 	const struct kbtf *btf;
 	const struct unwind_arch_ops *ops;
 	void *priv;
+	size_t *note_cpu;		/* note index -> CPU */
+	size_t n_notes;
+	bool notes_guessed;
 };
 
 extern const struct unwind_arch_ops unwind_x86_64_ops;
@@ -43,6 +48,10 @@ struct kdk_error *unwind_read_u64(struct unwind *u, uint64_t addr,
  * __per_cpu_offset[cpu]); errors if either symbol is missing. */
 struct kdk_error *unwind_percpu_addr(struct unwind *u, const char *name,
 				     size_t cpu, uint64_t *addr);
+/* Read the member path of struct type at addr into v (size bytes). */
+struct kdk_error *unwind_read_member(struct unwind *u, uint64_t addr,
+				     const char *type, const char *path,
+				     void *v, size_t size);
 /* task->stack, the lowest address of its THREAD_SIZE stack. */
 struct kdk_error *unwind_task_stack(struct unwind *u, uint64_t task,
 				    uint64_t *base);

@@ -464,8 +464,8 @@ static struct kdk_error *x86_walk(struct unwind *u, size_t cpu, uint64_t task,
 	w->ip = regs->v[RIP];
 	w->sp = regs->v[RSP];
 	w->bp = regs->v[RBP];
-	w->signal = true;
-	w->first = true;
+	w->signal = !regs->from_call;
+	w->first = !regs->from_call;
 	if (x86_user(regs)) {
 		err = emit(w, UNWIND_FRAME_USER, w->ip, w->sp, regs, 0, fn,
 			   arg);
@@ -483,6 +483,41 @@ static struct kdk_error *x86_walk(struct unwind *u, size_t cpu, uint64_t task,
 	}
 	free(w);
 	return err;
+}
+
+/* __switch_to_asm() pushes the callee-saved registers and leaves
+ * thread.sp at them: struct inactive_task_frame (asm/switch_to.h), r15
+ * r14 r13 r12 bx bp, then the return address into __schedule(). A task
+ * that never ran returns to ret_from_fork, which has its own rule there
+ * (the kernel's __unwind_start() looks it up as a signal frame). */
+static struct kdk_error *x86_task_regs(struct unwind *u, uint64_t task,
+				       struct unwind_regs *out)
+{
+	uint64_t sp, frame[7], fork = 0;
+	struct kdk_error *err;
+
+	err = unwind_read_member(u, task, "task_struct", "thread.sp", &sp,
+				 sizeof(sp));
+	if (err)
+		return err;
+	err = target_read_kvaddr(u->t, sp, frame, sizeof(frame));
+	if (err)
+		return kdk_error_wrap(err, "reading the saved context of task "
+				      "%" PRIx64, task);
+	out->n = NREGS;
+	out->v[R15] = frame[0];
+	out->v[R14] = frame[1];
+	out->v[R13] = frame[2];
+	out->v[R12] = frame[3];
+	out->v[RBX] = frame[4];
+	out->v[RBP] = frame[5];
+	out->v[RIP] = frame[6];
+	out->v[RSP] = sp + sizeof(frame);
+	out->v[CS] = 0x10;		/* __KERNEL_CS: not user mode */
+	out->v[SS] = 0x18;
+	kdk_error_free(sym_lookup_name(u->syms, "ret_from_fork", &fork));
+	out->from_call = frame[6] != fork;
+	return NULL;
 }
 
 /* As crash prints a pt_regs (x86_64.c: x86_64_exception_frame()). */
@@ -529,6 +564,7 @@ const struct unwind_arch_ops unwind_x86_64_ops = {
 	.open = x86_open,
 	.close = x86_close,
 	.walk = x86_walk,
+	.task_regs = x86_task_regs,
 	.user = x86_user,
 	.format = x86_format,
 };

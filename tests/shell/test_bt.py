@@ -232,3 +232,75 @@ def test_bt_exception_frames_match_crash(kdumpkit, info):
                     f"(ours: {sorted(ours)}, crash's: {sorted(ref)})")
     for rip in common:
         assert ours[rip] == ref[rip]
+
+
+def drgn_pcs(pcs):
+    """drgn's kernel pcs, one per physical frame (it repeats a pc for each
+    function inlined there)."""
+    out = []
+    for pc in pcs:
+        if int(pc, 16) >= 1 << 63 and (not out or out[-1] != pc):
+            out.append(pc)
+    return out
+
+
+@pytest.mark.parametrize("info", labruns.infos(KDUMP), ids=labruns.ids(KDUMP))
+def test_bt_every_task_matches_drgn(kdumpkit, info):
+    """Sleeping tasks from their saved context, running ones from their
+    CPU's registers: the same frames as drgn's stack traces."""
+    try:
+        stacks = json.loads((info["ref"] / "drgn" / "stacks.json")
+                            .read_text())
+    except OSError:
+        pytest.skip("no drgn reference")
+    stacks = [s for s in stacks if s.get("pcs") and not s.get("error")]
+    if not stacks:
+        pytest.skip("drgn unwound no task")
+    sysref = json.loads((info["ref"] / "drgn" / "sys.json").read_text())
+    crashed = sysref.get("crashed_thread") or {}
+    # drgn 0.0.22 on arm64 kdump dumps does not tie the CPU notes to their
+    # tasks (its crashed_thread is not the panic CPU's current task, or it
+    # cannot unwind it): it unwinds those tasks from their stale switch
+    # context.
+    drgn_uses_notes = bool(crashed.get("frames")) and crashed.get("task") \
+        == (sysref.get("panic_cpu_task") or {}).get("task")
+    r = run_bt(kdumpkit, info, *[s["task"] for s in stacks])
+    out = json.loads(r.stdout)
+    assert len(out) == len(stacks)
+    bad = []
+    for ref, ours in zip(stacks, out):
+        if ours["error"] and "saved no registers" in ours["error"]:
+            # Running on a CPU without a note: drgn unwinds its stale
+            # context into garbage; bt says why it does not.
+            assert r.returncode == 1
+            continue
+        assert ours["task"].lstrip("0") == ref["task"]
+        assert ours["pid"] == ref["pid"] and ours["command"] == ref["comm"]
+        pcs = [f["pc"].lstrip("0") for f in ours["frames"]
+               if f["kind"] != "user"]
+        assert ours["error"] is None, ours["error"]
+        if ours["context"] == "cpu" and not drgn_uses_notes:
+            continue
+        if pcs != drgn_pcs(ref["pcs"]):
+            bad.append((ref["pid"], ref["comm"], ours["error"],
+                        pcs, drgn_pcs(ref["pcs"])))
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("info", labruns.infos(KDUMP), ids=labruns.ids(KDUMP))
+def test_bt_picks_drgns_panic_cpu(kdumpkit, info):
+    """bt's CPU is the kernel's panic_cpu and its task the one current
+    there, as drgn reads them, also when a CPU saved no registers (arm64
+    spinlock: the notes are then matched to CPUs by PID)."""
+    try:
+        ref = json.loads((info["ref"] / "drgn" / "sys.json").read_text())
+    except OSError:
+        pytest.skip("no drgn reference")
+    pct = ref.get("panic_cpu_task")
+    if not pct:
+        pytest.skip("drgn found no panic CPU")
+    out = bt_json(kdumpkit, info)[0]
+    assert out["panic"] and out["context"] == "cpu"
+    assert out["cpu"] == ref["panic_cpu"] == pct["cpu"]
+    assert out["task"].lstrip("0") == pct["task"]
+    assert (out["pid"], out["command"]) == (pct["pid"], pct["comm"])
