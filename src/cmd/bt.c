@@ -243,8 +243,8 @@ static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
 
 /* ---- CPUs ---- */
 
-/* Show the stack of task t, on (or last on) cpu, from regs (or err: why
- * there are none). */
+/* Show the stack of task tp, on (or last on) cpu, from regsp; or, if err
+ * is set, why it cannot be (regsp is then not read). */
 static struct kdk_error *bt_show(struct bt *b, size_t cpu,
 				 const struct cpu_task *tp, bool panic,
 				 const char *context,
@@ -252,7 +252,6 @@ static struct kdk_error *bt_show(struct bt *b, size_t cpu,
 				 struct kdk_error *err)
 {
 	const struct cpu_task t = *tp;
-	const struct unwind_regs regs = *regsp;
 	FILE *out = b->s->out;
 
 	b->level = 0;
@@ -275,7 +274,7 @@ static struct kdk_error *bt_show(struct bt *b, size_t cpu,
 		json_key(&b->w, "frames");
 		json_begin_array(&b->w);
 		if (!err)
-			err = unwind_from_regs(b->u, cpu, t.task, &regs,
+			err = unwind_from_regs(b->u, cpu, t.task, regsp,
 					       json_frame, b);
 		json_end_array(&b->w);
 		json_key_string(&b->w, "error", err ? err->msg : NULL);
@@ -289,7 +288,7 @@ static struct kdk_error *bt_show(struct bt *b, size_t cpu,
 			fprintf(out, "PID: -        TASK: (unknown)       "
 				"  CPU: %-3zu  COMMAND: (unknown)\n", cpu);
 		if (!err)
-			err = unwind_from_regs(b->u, cpu, t.task, &regs,
+			err = unwind_from_regs(b->u, cpu, t.task, regsp,
 					       text_frame, b);
 	}
 	if (err && t.task)
