@@ -1,5 +1,6 @@
-/* bt: the stack of each CPU that saved its registers in the dump, unwound
- * exactly (src/unwind/): ORC on x86_64, frame records on arm64. */
+/* bt: the stack of each CPU that saved its registers in the dump, or of a
+ * task given by address, unwound exactly (src/unwind/): ORC on x86_64,
+ * frame records on arm64. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -526,9 +527,10 @@ const struct command cmd_bt_def = {
 	.summary = "backtrace",
 	.synopsis = "bt [-a | -c cpu | task ...]",
 	.help =
-"Shows the kernel stack of a task that was running on a CPU when the\n"
-"dump was taken, unwound from the registers that CPU saved in the dump\n"
-"(its NT_PRSTATUS note, written by kdump and by QEMU alike). With no\n"
+"Shows the kernel stack of a task. One running on a CPU when the dump\n"
+"was taken is unwound from the registers that CPU saved in the dump (its\n"
+"NT_PRSTATUS note, written by kdump and by QEMU alike); a sleeping one\n"
+"(given by address) from the context its last switch saved. With no\n"
 "flag, the CPU that panicked: the kernel's panic_cpu, or, where the\n"
 "symbols lack it (arm64 without a vmlinux), the first CPU whose stack\n"
 "runs through panic() or crash_kexec(). A kdump kernel writes notes only\n"
