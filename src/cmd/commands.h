@@ -5,6 +5,7 @@
 #include "cmd/command.h"
 
 extern const struct command cmd_alias_def;
+extern const struct command cmd_bt_def;
 extern const struct command cmd_eval_def;
 extern const struct command cmd_exit_def;
 extern const struct command cmd_help_def;

@@ -1,0 +1,576 @@
+/* bt: the stack of each CPU that saved its registers in the dump, or of a
+ * task given by address, unwound exactly (src/unwind/): ORC on x86_64,
+ * frame records on arm64. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "cmd/commands.h"
+#include "dump/dump.h"
+#include "kernel/modules.h"
+#include "unwind/unwind.h"
+
+/* The task a CPU ran, for the header line. TODO(tasks): join with
+ * src/kernel/tasks.c once merged; until then read here through BTF. */
+struct cpu_task {
+	uint64_t task;			/* 0 if not known */
+	int64_t pid;			/* -1 if not known */
+	char comm[17];
+};
+
+struct bt {
+	struct session *s;
+	struct unwind *u;
+	const struct kbtf *btf;
+	const struct kmodules *mods;	/* NULL if not known */
+	struct json_writer w;
+	/* The walk in progress. */
+	int level;
+	const char *stack;
+	size_t frames;
+};
+
+static bool find_module(void *arg, uint64_t addr, uint64_t *module,
+			const char **name)
+{
+	const struct kmodule *m = kmodules_by_addr(arg, addr, NULL);
+
+	if (!m)
+		return false;
+	*module = m->addr;
+	*name = m->name;
+	return true;
+}
+
+/* The function holding addr: name, offset and module (NULL: the kernel);
+ * false if no symbol does. */
+static bool symbolize(struct bt *b, uint64_t addr, const char **name,
+		      uint64_t *off, const char **module)
+{
+	const struct kmodule *mod;
+	const struct sym *sym;
+	struct kdk_error *err;
+
+	*module = NULL;
+	if (b->mods && kmodules_by_addr(b->mods, addr, NULL)) {
+		err = kmodules_lookup_addr(b->mods, addr, &mod, &sym);
+		if (err) {
+			kdk_error_free(err);
+			return false;
+		}
+		*name = symtab_name(mod->symbols, sym);
+		*off = addr - sym->addr;
+		*module = mod->name;
+		return true;
+	}
+	err = sym_lookup_addr(b->s->symbols, addr, name, off, NULL);
+	if (err) {
+		kdk_error_free(err);
+		return false;
+	}
+	return true;
+}
+
+static void symbolize_text(void *arg, uint64_t addr, char *buf, size_t len)
+{
+	const char *name, *module;
+	uint64_t off;
+
+	if (!symbolize(arg, addr, &name, &off, &module)) {
+		buf[0] = '\0';
+		return;
+	}
+	if (off)
+		snprintf(buf, len, "%s+%" PRIu64, name, off);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
+/* pid and comm of out->task (left unknown if they cannot be read). */
+static void task_names(struct bt *b, struct cpu_task *out)
+{
+	struct kbtf_member pid, comm;
+	int32_t v;
+
+	out->pid = -1;
+	out->comm[0] = '\0';
+	if (!out->task || !b->btf)
+		return;
+	if (!unwind_ok(kbtf_member(b->btf, "task_struct", "pid", &pid)) ||
+	    !unwind_ok(kbtf_member(b->btf, "task_struct", "comm", &comm)))
+		return;
+	if (unwind_ok(target_read_kvaddr(b->s->target, out->task + pid.offset,
+					 &v, sizeof(v))))
+		out->pid = v;
+	if (!unwind_ok(target_read_kvaddr(b->s->target,
+					  out->task + comm.offset, out->comm,
+					  16)))
+		out->comm[0] = '\0';
+	out->comm[16] = '\0';
+}
+
+static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!unwind_ok(unwind_cpu_task(b->u, cpu, &out->task)))
+		out->task = 0;
+	task_names(b, out);
+}
+
+/* ---- text ---- */
+
+/* A return address after a call to a noreturn function (panic()) is past
+ * its caller's end: the caller is the function holding the call, pc - 1. */
+static bool symbolize_frame(struct bt *b, const struct unwind_frame *f,
+			    const char **name, const char **module)
+{
+	uint64_t off;
+
+	return symbolize(b, f->kind == UNWIND_FRAME_CALL ? f->pc - 1 : f->pc,
+			 name, &off, module);
+}
+
+static void print_frame_line(struct bt *b, const struct unwind_frame *f)
+{
+	const char *name, *module;
+	uint64_t sp = f->sp, pc = f->pc;
+	bool scanned = f->scanned;
+
+	fprintf(b->s->out, "%s#%d [%016" PRIx64 "] ", b->level < 10 ? " " : "",
+		b->level, sp);
+	if (symbolize_frame(b, f, &name, &module))
+		fprintf(b->s->out, "%s at %016" PRIx64 "%s%s%s", name, pc,
+			module ? " [" : "", module ? module : "",
+			module ? "]" : "");
+	else
+		fprintf(b->s->out, "(unknown) at %016" PRIx64, pc);
+	fputs(scanned ? "  (found by stack scan)\n" : "\n", b->s->out);
+	b->level++;
+}
+
+/* Leaving a stack for another: crash's "--- <IRQ stack> ---". */
+static bool stack_changed(struct bt *b, const struct unwind_frame *f)
+{
+	bool changed = b->stack && (!f->stack || strcmp(b->stack, f->stack));
+
+	if (changed)
+		fprintf(b->s->out, "--- <%s stack> ---\n", b->stack);
+	b->stack = f->stack;
+	return changed;
+}
+
+static struct kdk_error *text_frame(void *arg, const struct unwind_frame *f)
+{
+	struct bt *b = arg;
+	char block[2048];
+
+	b->frames++;
+	switch (f->kind) {
+	case UNWIND_FRAME_START:
+		b->stack = f->stack;
+		print_frame_line(b, f);
+		break;
+	case UNWIND_FRAME_CALL:
+		stack_changed(b, f);
+		print_frame_line(b, f);
+		break;
+	case UNWIND_FRAME_EXCEPTION:
+	case UNWIND_FRAME_USER:
+		unwind_format_regs(b->u, f->regs, symbolize_text, b, block,
+				   sizeof(block));
+		fputs(block, b->s->out);
+		if (f->kind == UNWIND_FRAME_EXCEPTION && stack_changed(b, f))
+			print_frame_line(b, f);
+		break;
+	}
+	return NULL;
+}
+
+/* ---- JSON ---- */
+
+static void hex_key(struct json_writer *w, const char *key, uint64_t v)
+{
+	char hex[24];
+
+	snprintf(hex, sizeof(hex), "%016" PRIx64, v);
+	json_key_string(w, key, hex);
+}
+
+static const char *kind_name(enum unwind_frame_kind k)
+{
+	switch (k) {
+	case UNWIND_FRAME_START: return "start";
+	case UNWIND_FRAME_CALL: return "call";
+	case UNWIND_FRAME_EXCEPTION: return "exception";
+	case UNWIND_FRAME_USER: return "user";
+	}
+	return "?";
+}
+
+static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
+{
+	struct bt *b = arg;
+	struct json_writer *w = &b->w;
+	const char *name, *module;
+
+	b->frames++;
+	json_begin_object(w);
+	json_key_string(w, "kind", kind_name(f->kind));
+	hex_key(w, "pc", f->pc);
+	hex_key(w, "sp", f->sp);
+	json_key_string(w, "stack", f->stack);
+	json_key_bool(w, "scanned", f->scanned);
+	if (f->kind != UNWIND_FRAME_USER &&
+	    symbolize_frame(b, f, &name, &module)) {
+		json_key_string(w, "function", name);
+		json_key_string(w, "module", module);
+	} else {
+		json_key_string(w, "function", NULL);
+	}
+	if (f->regs && f->kind != UNWIND_FRAME_START) {
+		hex_key(w, "regs_addr", f->regs_addr);
+		json_key(w, "regs");
+		json_begin_object(w);
+		for (size_t i = 0; i < f->regs->n; i++)
+			hex_key(w, unwind_reg_name(b->u, i), f->regs->v[i]);
+		json_end_object(w);
+	}
+	json_end_object(w);
+	return NULL;
+}
+
+/* ---- CPUs ---- */
+
+/* Show the stack of task tp, on (or last on) cpu, from regsp; or, if err
+ * is set, why it cannot be (regsp is then not read). */
+static struct kdk_error *bt_show(struct bt *b, size_t cpu,
+				 const struct cpu_task *tp, bool panic,
+				 const char *context,
+				 const struct unwind_regs *regsp,
+				 struct kdk_error *err)
+{
+	const struct cpu_task t = *tp;
+	FILE *out = b->s->out;
+
+	b->level = 0;
+	b->stack = NULL;
+	b->frames = 0;
+	if (b->s->json) {
+		json_begin_object(&b->w);
+		json_key_uint(&b->w, "cpu", cpu);
+		json_key_bool(&b->w, "panic", panic);
+		json_key_string(&b->w, "context", context);
+		if (t.task)
+			hex_key(&b->w, "task", t.task);
+		else
+			json_key_string(&b->w, "task", NULL);
+		if (t.pid >= 0)
+			json_key_int(&b->w, "pid", t.pid);
+		else
+			json_key_string(&b->w, "pid", NULL);
+		json_key_string(&b->w, "command", t.task ? t.comm : NULL);
+		json_key(&b->w, "frames");
+		json_begin_array(&b->w);
+		if (!err)
+			err = unwind_from_regs(b->u, cpu, t.task, regsp,
+					       json_frame, b);
+		json_end_array(&b->w);
+		json_key_string(&b->w, "error", err ? err->msg : NULL);
+		json_end_object(&b->w);
+	} else {
+		if (t.task)
+			fprintf(out, "PID: %-7" PRId64 "  TASK: %016" PRIx64
+				"  CPU: %-3zu  COMMAND: \"%s\"\n", t.pid,
+				t.task, cpu, t.comm);
+		else	/* no runqueues symbol: arm64 without a vmlinux */
+			fprintf(out, "PID: -        TASK: (unknown)       "
+				"  CPU: %-3zu  COMMAND: (unknown)\n", cpu);
+		if (!err)
+			err = unwind_from_regs(b->u, cpu, t.task, regsp,
+					       text_frame, b);
+	}
+	if (err && t.task)
+		return kdk_error_wrap(err, "task %" PRIx64, t.task);
+	if (err)
+		return kdk_error_wrap(err, "CPU %zu", cpu);
+	return NULL;
+}
+
+static struct kdk_error *bt_cpu(struct bt *b, size_t cpu, bool panic)
+{
+	struct unwind_regs regs;
+	struct cpu_task t;
+	struct kdk_error *err;
+
+	cpu_task_of(b, cpu, &t);
+	err = unwind_cpu_regs(b->u, cpu, &regs);
+	return bt_show(b, cpu, &t, panic, "cpu", &regs, err);
+}
+
+/* A task given by address: from its CPU's registers if it was running
+ * there, else from the context its last switch saved. */
+static struct kdk_error *bt_task(struct bt *b, uint64_t task)
+{
+	size_t notes = unwind_note_count(b->u);
+	struct unwind_regs regs;
+	struct cpu_task t = { .task = task };
+	struct kbtf_member m;
+	struct kdk_error *err;
+	uint32_t cpu = 0;
+	int32_t on = 0;
+
+	for (size_t i = 0; i < notes; i++) {
+		size_t c = unwind_note_cpu(b->u, i);
+		uint64_t cur;
+
+		if (unwind_ok(unwind_cpu_task(b->u, c, &cur)) && cur == task)
+			return bt_cpu(b, c, false);
+	}
+	task_names(b, &t);
+	if (t.pid < 0)
+		return kdk_error(KDK_ERR_NOT_FOUND, "%" PRIx64 " is not a "
+				 "readable task_struct", task);
+	/* The CPU it last ran on: thread_info.cpu since 5.16, else cpu. */
+	if (unwind_ok(kbtf_member(b->btf, "task_struct", "thread_info.cpu",
+				  &m)) ||
+	    unwind_ok(kbtf_member(b->btf, "task_struct", "cpu", &m)))
+		kdk_error_free(target_read_kvaddr(b->s->target,
+						  task + m.offset, &cpu,
+						  sizeof(cpu)));
+	/* Running on a CPU that saved no registers (one spinning with
+	 * interrupts off ignores the stop IPI on arm64): what the last
+	 * switch saved is stale. */
+	if (unwind_ok(kbtf_member(b->btf, "task_struct", "on_cpu", &m)) &&
+	    unwind_ok(target_read_kvaddr(b->s->target, task + m.offset, &on,
+					 sizeof(on))) && on)
+		err = kdk_error(KDK_ERR_NOT_PRESENT, "it was running on CPU %"
+				PRIu32 ", which saved no registers in the "
+				"dump; its last saved context is stale", cpu);
+	else
+		err = unwind_task_regs(b->u, task, &regs);
+	return bt_show(b, cpu, &t, false, "switch", &regs, err);
+}
+
+/* Does cpu's stack pass through panic() or the kdump entry? */
+static struct kdk_error *panic_frame(void *arg, const struct unwind_frame *f)
+{
+	static const char *const names[] = {
+		"panic", "__crash_kexec", "crash_kexec", "vpanic",
+	};
+	struct bt *b = arg;
+	const char *name, *module;
+
+	if (f->kind != UNWIND_FRAME_CALL && f->kind != UNWIND_FRAME_START)
+		return NULL;
+	if (!symbolize_frame(b, f, &name, &module) || module)
+		return NULL;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			b->frames = 1;
+	return NULL;
+}
+
+/*
+ * The CPU that panicked: the kernel's own panic_cpu (set by panic() and,
+ * for an oops going straight to kdump, by crash_kexec()) where the
+ * symbols have it; else the first CPU whose stack passes through panic()
+ * or crash_kexec() (QEMU dumps of arm64 without a vmlinux).
+ */
+static struct kdk_error *panic_cpu(struct bt *b, size_t *cpu)
+{
+	size_t n = unwind_note_count(b->u);
+	struct unwind_regs regs;
+	uint64_t addr;
+	int32_t v;
+
+	if (unwind_ok(sym_lookup_name(b->s->symbols, "panic_cpu", &addr)) &&
+	    unwind_ok(target_read_kvaddr(b->s->target, addr, &v, sizeof(v))) &&
+	    v >= 0 && unwind_ok(unwind_cpu_regs(b->u, (size_t)v, &regs))) {
+		*cpu = (size_t)v;
+		return NULL;
+	}
+	for (size_t note = 0; note < n; note++) {
+		size_t i = unwind_note_cpu(b->u, note);
+		uint64_t task = 0;
+		struct kdk_error *err = unwind_cpu_regs(b->u, i, &regs);
+
+		if (err) {
+			kdk_error_free(err);
+			continue;
+		}
+		kdk_error_free(unwind_cpu_task(b->u, i, &task));
+		b->frames = 0;
+		kdk_error_free(unwind_from_regs(b->u, i, task, &regs,
+						panic_frame, b));
+		if (b->frames) {
+			*cpu = i;
+			return NULL;
+		}
+	}
+	return kdk_error(KDK_ERR_NOT_FOUND, "no CPU panicked by what the dump "
+			 "says (panic_cpu unset, no stack through panic()); "
+			 "try bt -a or bt -c CPU");
+}
+
+static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
+{
+	struct bt b = { .s = s };
+	struct command_opts o;
+	struct kdk_error *err = NULL, *first = NULL;
+	size_t ncpu = dump_cpu_count(s->dump), cpu = 0, notes;
+	bool all = false, one = false;
+	int c;
+
+	command_opts_init(&o, argc, argv);
+	while ((c = command_opts_next(&o, &cmd_bt_def, "ac:", &err)) != 0) {
+		if (err)
+			return err;
+		if (c == 'a') {
+			all = true;
+		} else {
+			char *end;
+			unsigned long v = strtoul(o.arg, &end, 10);
+
+			if (!*o.arg || *end)
+				return command_usage(&cmd_bt_def, "-c: '%s' is "
+						     "not a CPU number", o.arg);
+			cpu = v;
+			one = true;
+		}
+	}
+	for (int i = o.ind; i < argc; i++) {
+		char *end;
+
+		errno = 0;
+		strtoull(argv[i], &end, 16);
+		if (errno || !*argv[i] || *end)
+			return kdk_error(KDK_ERR_NOT_BUILT, "'%s': bt takes "
+					 "task addresses (hex); PIDs and "
+					 "command names need the task list, "
+					 "not built yet", argv[i]);
+	}
+	if (o.ind < argc && (all || one))
+		return command_usage(&cmd_bt_def, "-a and -c take no task");
+	if (all && one)
+		return command_usage(&cmd_bt_def, "-a and -c exclude each "
+				     "other");
+	if (!ncpu)
+		return kdk_error(KDK_ERR_NOT_FOUND, "the dump has no CPU "
+				 "register notes");
+	err = session_btf(s, &b.btf);
+	/* Without BTF: no task, no stack names. */
+	if (err)
+		kdk_error_free(err);
+	err = session_modules(s, &b.mods);
+	if (err) {
+		kdk_error_free(err);
+		b.mods = NULL;
+	}
+	err = unwind_open(s->target, s->symbols, b.mods ? find_module : NULL,
+			  (void *)b.mods, b.btf, &b.u);
+	if (err)
+		return err;
+	if (one) {
+		struct unwind_regs regs;
+
+		err = unwind_cpu_regs(b.u, cpu, &regs);
+	} else if (!all && o.ind == argc) {
+		err = panic_cpu(&b, &cpu);
+	}
+	if (err)
+		goto out;
+	if (o.ind < argc) {
+		if (s->json) {
+			json_init(&b.w, s->out, true);
+			json_begin_array(&b.w);
+		}
+		for (int i = o.ind; i < argc; i++) {
+			if (i > o.ind && !s->json)
+				fputc('\n', s->out);
+			first = command_keep_first(first, bt_task(&b,
+				strtoull(argv[i], NULL, 16)));
+		}
+		if (s->json) {
+			json_end_array(&b.w);
+			json_finish(&b.w);
+		}
+		err = first;
+		goto out;
+	}
+	if (s->json) {
+		json_init(&b.w, s->out, true);
+		json_begin_array(&b.w);
+	}
+	notes = all ? unwind_note_count(b.u) : 1;
+	for (size_t i = 0; i < notes; i++) {
+		if (i && !s->json)
+			fputc('\n', s->out);
+		first = command_keep_first(first, bt_cpu(&b,
+			all ? unwind_note_cpu(b.u, i) : cpu, !all && !one));
+	}
+	if (s->json) {
+		json_end_array(&b.w);
+		json_finish(&b.w);
+	}
+	err = first;
+out:
+	unwind_free(b.u);
+	return err;
+}
+
+const struct command cmd_bt_def = {
+	.name = "bt",
+	.fn = cmd_bt,
+	.summary = "backtrace",
+	.synopsis = "bt [-a | -c cpu | task ...]",
+	.help =
+"Shows the kernel stack of a task. One running on a CPU when the dump\n"
+"was taken is unwound from the registers that CPU saved in the dump (its\n"
+"NT_PRSTATUS note, written by kdump and by QEMU alike); a sleeping one\n"
+"(given by address) from the context its last switch saved. With no\n"
+"flag, the CPU that panicked: the kernel's panic_cpu, or, where the\n"
+"symbols lack it (arm64 without a vmlinux), the first CPU whose stack\n"
+"runs through panic() or crash_kexec(). A kdump kernel writes notes only\n"
+"for the CPUs that stopped, in CPU order; when some are missing, each note\n"
+"is matched to the CPU whose current task has the note's PID.\n"
+"\n"
+"  -a      every CPU that saved its registers.\n"
+"  -c cpu  that CPU.\n"
+"  task    a task_struct address (hex): from its CPU's registers if it\n"
+"          was running, else from the context its last switch saved.\n"
+"\n"
+"Unwinding is exact, as the kernel's own: on x86_64 with the kernel's and\n"
+"the modules' ORC tables, read from the dump's memory (no vmlinux\n"
+"needed), through interrupt and exception frames and across the IRQ and\n"
+"exception (NMI, #DF, #DB, #MC) stacks; on arm64 with the frame records,\n"
+"return addresses stripped of their pointer authentication code,\n"
+"through the pt_regs of exceptions. Each line is a frame: its number,\n"
+"the stack address where its return address (x86_64) or frame record\n"
+"(arm64) was found, the function and the address in it. An exception\n"
+"frame is shown as crash shows it: \"[exception RIP: function+offset]\"\n"
+"and the registers it saved; the registers of user mode end the stack.\n"
+"\"--- <IRQ stack> ---\" marks where the stack named was left for the\n"
+"one below. The frame the CPU's registers point at is #0; a kdump\n"
+"kernel saves, for an oops, the registers of the faulting instruction\n"
+"and, for the other CPUs, where the stop interrupt found them.\n"
+"\n"
+"The PID, TASK and COMMAND of the header are the CPU's runqueue's\n"
+"current task, which needs the runqueues symbol (on arm64, a vmlinux).\n"
+"PIDs and command names as operands need the task list, not built yet.\n"
+"\n"
+"With --json, an array with one object per stack: cpu, panic, context\n"
+"(\"cpu\": the CPU's registers, \"switch\": the saved context), task, pid,\n"
+"command,\n"
+"frames (kind: start, call, exception or user; pc, sp, stack, scanned,\n"
+"function, module, and the registers of exception frames) and error.",
+	.examples =
+"  crash> bt\n"
+"  PID: 134      TASK: ffff88ce01809800  CPU: 0    COMMAND: \"insmod\"\n"
+"   #0 [ffffcb428044bbc8] create_oops at ffffffffc05299b7 [crashme]\n"
+"   #1 [ffffcb428044bbd8] run_oops at ffffffffc0529115 [crashme]\n"
+"   #2 [ffffcb428044bc30] do_one_initcall at ffffffff8a4024b9",
+	.flags = CMD_NEEDS_SYMBOLS | CMD_NEEDS_TARGET,
+};
