@@ -61,7 +61,9 @@ struct kdk_error *sink_write(struct out_sink *s, uint64_t off,
 	size_t written = 0;
 	struct kdk_error *err = NULL;
 
-	if (s->flat) {
+	/* makedumpfile -R takes a record of size 0 for the end of the
+	 * stream (rearrange_dumpdata()): write none */
+	if (s->flat && len) {
 		err = flat_record(s, (int64_t)off, (int64_t)len);
 		if (!err)
 			err = write_all(s, buf, len);
