@@ -9,13 +9,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# ($work, not $out: measure() has a local $out, which its children see)
 # makedumpfile refuses to overwrite its output file
-mdf() { rm -f "$out/mdf"; makedumpfile "$@" "$out/mdf"; }
-kdk() { $KDK makedump --message-level 0 "$@" "$out/kdk"; }
+mdf() { rm -f "$work/mdf"; makedumpfile "$@" "$work/mdf"; }
+kdk() { $KDK makedump --message-level 0 "$@" "$work/kdk"; }
 export -f mdf kdk
-export out KDK
+export work KDK
 
 codecs="c l"
 makedumpfile -v 2>&1 | grep -q '^zstd.*enabled' && codecs="$codecs z"
@@ -33,15 +34,15 @@ for arch in x86_64 arm64; do
 	echo "--- $arch $(basename "$elf") ($(du -h "$elf" | cut -f1), $((mem >> 20)) MiB of memory), -d 31"
 	for codec in $codecs; do
 		read -r _ k1 _ <<< "$(measure k1 bash -c 'kdk "$@"' _ -$codec -d 31 --num-threads 1 "$elf")"
-		ks1=$(stat -c %s "$out/kdk"); row "kdumpkit -$codec 1 thread" "$k1" "$out/kdk" "$mem"
+		ks1=$(stat -c %s "$work/kdk"); row "kdumpkit -$codec 1 thread" "$k1" "$work/kdk" "$mem"
 		read -r _ k2 _ <<< "$(measure k2 bash -c 'kdk "$@"' _ -$codec -d 31 --num-threads 2 "$elf")"
-		row "kdumpkit -$codec 2 threads" "$k2" "$out/kdk" "$mem"
-		if ! mdf -$codec -d 31 "$elf" > "$out/mdf.log" 2>&1; then
-			echo "makedumpfile -$codec              fails: $(grep -v '^$' "$out/mdf.log" | tail -1)"
+		row "kdumpkit -$codec 2 threads" "$k2" "$work/kdk" "$mem"
+		if ! mdf -$codec -d 31 "$elf" > "$work/mdf.log" 2>&1; then
+			echo "makedumpfile -$codec              fails: $(grep -v '^$' "$work/mdf.log" | tail -1)"
 			continue
 		fi
 		read -r _ m _ <<< "$(measure m bash -c 'mdf "$@"' _ -$codec -d 31 "$elf")"
-		ms=$(stat -c %s "$out/mdf"); row "makedumpfile -$codec" "$m" "$out/mdf" "$mem"
+		ms=$(stat -c %s "$work/mdf"); row "makedumpfile -$codec" "$m" "$work/mdf" "$mem"
 		awk -v c="$codec" -v m="$m" -v k1="$k1" -v k2="$k2" -v ms="$ms" -v ks="$ks1" 'BEGIN {
 			printf "ratio -%s: 1 thread %.1fx makedumpfile, 2 threads %.2fx 1 thread, size %.3f of makedumpfile'"'"'s\n",
 				c, m / k1, k1 / k2, ks / ms }'
