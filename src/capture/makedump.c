@@ -426,9 +426,11 @@ static struct kdk_error *run_dump(const struct makedump_opts *o)
 	if (terr)
 		j.target = NULL;
 	err = build_memory_bitmap(&j);
-	if (!err && terr && (o->dump_level & ~DL_EXCLUDE_ZERO))
+	if (!err && terr && (o->dump_level & ~DL_EXCLUDE_ZERO)) {
 		err = kdk_error_wrap(terr, "dump level %d needs the kernel's "
-				     "memory", o->dump_level), terr = NULL;
+				     "memory", o->dump_level);
+		terr = NULL;
+	}
 	if (!err)
 		err = filter(&j);
 	if (!err)
