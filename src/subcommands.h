@@ -5,5 +5,6 @@
 
 int subcmd_info(int argc, char **argv);
 int subcmd_analyze(int argc, char **argv);
+int subcmd_makedump(int argc, char **argv);
 
 #endif

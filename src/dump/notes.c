@@ -78,6 +78,7 @@ struct kdk_error *dump_notes_parse(const void *area, size_t len,
 	if (!out->data)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	memcpy(out->data, area, len);
+	out->size = len;
 	while (!end && !err) {
 		if (!grow(out, &cap))
 			return kdk_error(KDK_ERR_NOMEM, "out of memory");

@@ -23,6 +23,7 @@ struct dump_note {
 
 struct dump_notes {
 	unsigned char *data;	/* our copy of the note area */
+	size_t size;		/* its bytes */
 	struct dump_note *v;
 	size_t n;
 };
