@@ -8,13 +8,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-ratio() {
-	read -r kn kt _ <<< "$1"
-	read -r n t _ <<< "$2"
-	awk -v kn="$kn" -v n="$n" -v kt="$kt" -v t="$t" 'BEGIN {
-		printf "ratio %s / %s: time %.1fx\n", n, kn, t / kt }'
-}
-
 cmds=$(mktemp)
 printf 'bt -a\nq\n' > "$cmds"
 trap 'rm -f "$cmds"' EXIT
@@ -30,8 +23,8 @@ for scenario in sysrq softlockup; do
 			kv=$(measure kdumpkit-vmlinux-bt-a $KDK "$vmlinux" "$dump" -c "bt -a")
 			cb=$(measure crash-bt-a crash -s "$vmlinux" "$dump" -i "$cmds")
 			printf '%-24s %8s s %9s KiB\n' $ko $kb $kv $cb
-			ratio "$kb" "$cb"
-			ratio "$kv" "$cb"
+			ratio_time "$kb" "$cb"
+			ratio_time "$kv" "$cb"
 		done
 	done
 done

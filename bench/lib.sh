@@ -28,3 +28,13 @@ measure() {
 	rm -f "$out"
 	echo "$name $best $rss"
 }
+
+# ratio_time "NAME T ..." "NAME T ...": how many times the second (a
+# reference tool) takes longer than the first (kdumpkit), from two
+# `measure` lines
+ratio_time() {
+	read -r kn kt _ <<< "$1"
+	read -r n t _ <<< "$2"
+	awk -v kn="$kn" -v n="$n" -v kt="$kt" -v t="$t" 'BEGIN {
+		printf "ratio %s / %s: time %.1fx\n", n, kn, t / kt }'
+}

@@ -11,13 +11,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-ratio() {
-	read -r kn kt _ <<< "$1"
-	read -r n t _ <<< "$2"
-	awk -v kn="$kn" -v n="$n" -v kt="$kt" -v t="$t" 'BEGIN {
-		printf "ratio %s / %s: time %.1fx\n", n, kn, t / kt }'
-}
-
 drgn_ps='
 import sys, time
 import drgn
@@ -52,8 +45,8 @@ for arch in x86_64 arm64; do
 	if [ $arch = x86_64 ]; then
 		c=$(measure crash-ps crash -s "$vmlinux" "$dump" -i "$cmds")
 		printf '%-20s %8s s %9s KiB\n' $c
-		ratio "$k" "$c"
+		ratio_time "$k" "$c"
 	fi
-	ratio "$k" "$d"
-	ratio "$kv" "$d"
+	ratio_time "$k" "$d"
+	ratio_time "$kv" "$d"
 done

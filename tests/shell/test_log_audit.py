@@ -15,7 +15,6 @@ prints each record (the console's "audit: type=2000 ...") and drops it:
 every queue is empty, which drgn confirms; the decoding of a queued
 record is covered by tests/unit/test-audit.c.
 """
-import hashlib
 import json
 import subprocess
 import sys
@@ -67,26 +66,9 @@ def ok(kdumpkit, info, cmd, **kw):
     return r.stdout
 
 
-def dump_key(info):
-    """Changes when the lab recaptures the run."""
-    st = info["path"].stat()
-    h = hashlib.sha256(json.dumps(info["manifest"], sort_keys=True,
-                                  default=str).encode())
-    h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
-
-
 def cached_oracle(info, name, make):
-    path = (DERIVED / info["release"] / info["path"].parent.name /
-            dump_key(info) / name)
-    if path.is_file():
-        return path.read_text()
-    text = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return text
+    """make() -> text, kept in the derived cache under the dump's key."""
+    return labruns.cached_text(DERIVED, info, name, make)
 
 
 DRGN_AUDIT = r"""

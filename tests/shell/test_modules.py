@@ -15,7 +15,6 @@ What they are checked against:
 arm64's kallsyms lacks `modules` (no CONFIG_KALLSYMS_ALL): there the test
 is that mod and sym say so and what to do.
 """
-import hashlib
 import json
 import os
 import re
@@ -106,27 +105,9 @@ def console(info):
     return out
 
 
-def dump_key(info):
-    """Changes when the lab recaptures the run."""
-    st = info["path"].stat()
-    h = hashlib.sha256(json.dumps(info["manifest"], sort_keys=True,
-                                  default=str).encode())
-    h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
-    return h.hexdigest()[:16]
-
-
 def cached_oracle(info, name, make):
     """make() -> text, kept in the derived cache under the dump's key."""
-    path = (DERIVED / info["release"] / info["path"].parent.name /
-            dump_key(info) / name)
-    if path.is_file():
-        return path.read_text()
-    text = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return text
+    return labruns.cached_text(DERIVED, info, name, make)
 
 
 def crash_sym(info):

@@ -17,7 +17,6 @@ Oracles:
 - the same command with and without the vmlinux (BTF from the dump's
   memory vs the vmlinux's .BTF section) gives the same output.
 """
-import hashlib
 import json
 import os
 import re
@@ -115,26 +114,11 @@ def params(pairs):
     return {"argvalues": labruns.infos(pairs), "ids": labruns.ids(pairs)}
 
 
-def dump_key(info, extra=""):
-    """Changes when the lab recaptures the run (or the queries change)."""
-    st = info["path"].stat()
-    h = hashlib.sha256(json.dumps(info["manifest"], sort_keys=True,
-                                  default=str).encode())
-    h.update(f"{st.st_size}:{st.st_mtime_ns}:{extra}".encode())
-    return h.hexdigest()[:16]
-
-
 def cached(info, name, make, extra=""):
-    path = (DERIVED / info["release"] / info["path"].parent.name /
-            dump_key(info, extra) / name)
-    if path.is_file():
-        return json.loads(path.read_text())
-    value = make()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(value))
-    tmp.replace(path)
-    return value
+    """make() -> a JSON value, kept in the derived cache under the dump's
+    key and extra (the queries asked)."""
+    return json.loads(labruns.cached_text(
+        DERIVED, info, name, lambda: json.dumps(make()), extra=extra))
 
 
 def vmlinux(info):
