@@ -14,8 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <bpf/btf.h>
-#include <bpf/libbpf.h>
 
 #include "debuginfo/btf.h"
 #include "debuginfo/kallsyms.h"
@@ -33,22 +31,6 @@ static double now(void)
 static int fail(struct kdk_error *err)
 {
 	return kdk_error_report(err, stderr);
-}
-
-static struct kdk_error *from_elf(const char *path, struct kbtf **out)
-{
-	struct btf *btf = btf__parse_elf(path, NULL);
-	const void *raw;
-	uint32_t size;
-	struct kdk_error *err;
-
-	if (libbpf_get_error(btf))
-		return kdk_error(KDK_ERR_FORMAT, "%s: no .BTF that parses", path);
-	raw = btf__raw_data(btf, &size);
-	err = raw ? kbtf_from_blob(raw, size, out)
-		  : kdk_error(KDK_ERR_NOMEM, "out of memory");
-	btf__free(btf);
-	return err;
 }
 
 static void print_members(const struct kbtf *b, int argc, char **argv)
@@ -87,7 +69,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(argv[1], "--elf") == 0) {
-		err = from_elf(argv[2], &b);
+		err = kdk_error_wrap(kbtf_from_elf(argv[2], &b), "%s", argv[2]);
 		if (err)
 			return fail(err);
 		printf("origin 0 %" PRIu64 " elf 0\n", kbtf_origin(b)->size);
