@@ -96,7 +96,7 @@ def strip_note(src_path, dst_path):
                 sh[4] -= cut_len                # sh_offset
         if phoff > cut_off or shoff > cut_off:
             raise ValueError("headers after the notes: not QEMU's layout")
-        tmp = Path(str(dst_path) + ".tmp")
+        tmp = Path(f"{dst_path}.tmp{os.getpid()}")  # two runs may race
         with open(tmp, "wb") as dst:
             dst.write(bytes(m[:cut_off]))       # ehdr, shdrs, phdrs, notes
             _copy_sparse(src, cut_off + cut_len, dst, cut_off,
@@ -117,7 +117,7 @@ def wipe_text(src_path, dst_path, release):
     """Copy src and zero every copy of the kernel's VMCOREINFO text in it
     (vmcoreinfo_data, the vmcoreinfo_note, a safe copy): from
     "OSRELEASE=<release>\\n" to the NUL that ends it. Returns how many."""
-    tmp = Path(str(dst_path) + ".tmp")
+    tmp = Path(f"{dst_path}.tmp{os.getpid()}")  # two runs may race
     size = os.path.getsize(src_path)
     with open(src_path, "rb") as src, open(tmp, "wb") as dst:
         _copy_sparse(src, 0, dst, 0, size)

@@ -3,6 +3,7 @@ complete run (one with manifest.json; a run without it is being written
 right now and is left alone), with the directory of its reference
 outputs (ref/kdump, ref/elf or ref/flattened)."""
 import hashlib
+import os
 import json
 
 import lab
@@ -54,7 +55,7 @@ def cached_text(derived, info, name, make, extra=None):
         return path.read_text()
     text = make()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".tmp{os.getpid()}")  # two runs may race
     tmp.write_text(text)
     tmp.replace(path)
     return text

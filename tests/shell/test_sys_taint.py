@@ -16,6 +16,7 @@ succeed, is decided by the kernel's own config file in the lab's kernel
 package: CONFIG_KALLSYMS_ALL and CONFIG_IKCONFIG.
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -169,16 +170,17 @@ def crash_output(info):
         pytest.skip("crash is not installed")
     vmlinux = kernels.vmlinux_path(info["arch"])
     out.parent.mkdir(parents=True, exist_ok=True)
-    cmds = out.parent / "cmds.txt"
+    cmds = out.parent / f"cmds.txt.{os.getpid()}"
     cmds.write_text("sys -t\nsys config\nq\n")
     r = subprocess.run([str(CRASH), "-s", str(vmlinux), str(info["path"]),
                         "-i", str(cmds)], capture_output=True, text=True,
                        timeout=600)
     text = r.stdout + r.stderr
     assert "TAINTED_MASK:" in text, text[-2000:]
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text(text)
     tmp.rename(out)
+    cmds.unlink()
     return text
 
 
