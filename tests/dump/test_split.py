@@ -124,7 +124,7 @@ def ensure_sets(arch):
     tmp.mkdir(parents=True)
     (make_x86_64 if arch == "x86_64" else make_arm64)(src, tmp)
     for stale in top.iterdir():     # of an older lab run
-        if stale.is_dir() and not stale.name.startswith("."):
+        if stale.is_dir() and not stale.name.startswith(".") and stale != out:
             shutil.rmtree(stale, ignore_errors=True)
     try:
         tmp.rename(out)
@@ -367,7 +367,7 @@ def test_sys_dumpfiles_as_crash_prints_them():
                            input="sys\nq\n", capture_output=True, text=True,
                            timeout=600)
         assert "DUMPFILES:" in r.stdout, r.stdout[-500:] + r.stderr[-500:]
-        tmp = cached.with_suffix(".tmp")
+        tmp = cached.with_suffix(f".tmp{os.getpid()}")
         tmp.write_text(r.stdout)
         tmp.replace(cached)
     lines = cached.read_text().splitlines()
