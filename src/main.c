@@ -26,7 +26,7 @@ static const struct subcommand subcommands[] = {
 	  "the cause of death, on one page", NULL },
 	{ "info", "info [--json] [--vmcoreinfo | --dmesg] [--vmlinux FILE] vmcore...",
 	  "format, compression, dump level, VMCOREINFO, release, build-id", subcmd_info },
-	{ "makedump", "makedump [-c|-l|-p|-z] [-d N] [-F] [--num-threads N] "
+	{ "makedump", "makedump [-c|-l|-p|-z] [-d N] [-E] [-F] [--split] [--num-threads N] "
 	  "[--message-level N] IN OUT | -R OUT < FLATTENED | --dump-dmesg IN LOG",
 	  "filter and compress a vmcore, like makedumpfile", subcmd_makedump },
 	{ "load", "load [--kernel K] [--initrd I] [--append ARGS]",

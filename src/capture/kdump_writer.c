@@ -105,9 +105,19 @@ static struct kdk_error *write_sub_header(struct kdump_writer *w,
 		.phys_base = info->phys_base,
 		.dump_level = info->dump_level,
 		.max_mapnr_64 = max_pfn,
+		.split = info->split,
 	};
 	struct kdk_error *err;
 
+	if (info->split) {
+		sh.start_pfn_64 = info->start_pfn;
+		sh.end_pfn_64 = info->end_pfn;
+		/* the 32-bit fields saturate, as max_mapnr does */
+		sh.start_pfn = info->start_pfn > UINT32_MAX ? UINT32_MAX :
+			       info->start_pfn;
+		sh.end_pfn = info->end_pfn > UINT32_MAX ? UINT32_MAX :
+			     info->end_pfn;
+	}
 	if (info->notes_size) {
 		/* the notes follow the sub-header in its blocks */
 		sh.offset_note = w->page_size + sizeof(sh);
@@ -144,8 +154,11 @@ struct kdk_error *kdump_writer_start(struct out_sink *sink, uint32_t page_size,
 	fill_header(w, info, max_pfn, sub_blocks, memory->nbytes);
 	bitmap_off = (uint64_t)page_size * (1 + sub_blocks);
 	w->desc_off = bitmap_off + 2 * memory->nbytes;
-	w->n_total = page_bits_count(saved);
-	w->data_off = w->desc_off + w->n_total * sizeof(struct page_desc);
+	w->n_total = info->split ?
+		page_bits_count_range(saved, info->start_pfn, info->end_pfn) :
+		page_bits_count(saved);
+	w->data_off = w->desc_off +
+		      page_bits_count(saved) * sizeof(struct page_desc);
 
 	err = sink_begin(sink);
 	if (!err)

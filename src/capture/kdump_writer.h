@@ -35,6 +35,12 @@ struct kdump_header_info {
 	size_t vmcoreinfo_off;	/* VMCOREINFO's text within the notes */
 	size_t vmcoreinfo_size;	/* 0: none */
 	bool zero_block;	/* dump level bit 1: zero pages share one */
+	/* A part of a split dump (makedumpfile --split): it holds the saved
+	 * pages of PFNs [start_pfn, end_pfn); its bitmaps are the whole
+	 * dump's, and room is left for every saved page's descriptor, as
+	 * makedumpfile leaves it. */
+	bool split;
+	uint64_t start_pfn, end_pfn;
 };
 
 /* One page of a batch, as a worker left it. */

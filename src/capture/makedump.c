@@ -1,7 +1,7 @@
 /* kdumpkit makedump: makedumpfile's job. Read a vmcore (/proc/vmcore or
  * any dump kdumpkit opens), leave out the pages the dump level says, and
  * write a kdump-compressed dump (or its flattened stream, -F), compressed
- * by worker threads; or save the kernel log (--dump-dmesg); or turn a
+ * by worker threads, or an ELF vmcore (-E, elf_writer.c); or save the kernel log (--dump-dmesg); or turn a
  * flattened stream back into a dump (-R, reassemble.c).
  *
  * Nothing is lost silently: the dump is written as OUT.incomplete and
@@ -21,6 +21,7 @@
 #include "base/error.h"
 #include "base/progress.h"
 #include "capture/compress.h"
+#include "capture/elf_writer.h"
 #include "capture/filter.h"
 #include "capture/header_info.h"
 #include "capture/kdump_writer.h"
@@ -33,6 +34,8 @@
 
 #define MAKEDUMP_USAGE "usage: kdumpkit makedump [-c|-l|-p|-z] [-d N] " \
 	"[--num-threads N] [--message-level N] IN OUT\n" \
+	"       kdumpkit makedump -E [-d N] IN OUT\n" \
+	"       kdumpkit makedump --split [-c|-l|-p|-z] [-d N] IN OUT1 OUT2 ...\n" \
 	"       kdumpkit makedump -F [-c|-l|-p|-z] [-d N] IN > FLATTENED\n" \
 	"       kdumpkit makedump -R OUT < FLATTENED\n" \
 	"       kdumpkit makedump --dump-dmesg IN LOGFILE"
@@ -45,10 +48,13 @@
 struct makedump_opts {
 	int dump_level;
 	enum page_codec codec;
-	bool elf, flat, reassemble, dmesg;
+	bool elf, flat, reassemble, dmesg, split;
 	int threads;
 	int message_level;
 	const char *in, *out;
+	const char **outs;	/* --split: the parts' files */
+	int n_outs;
+	const char **args;	/* the file arguments (allocated) */
 };
 
 static struct kdk_error *usage(const char *fmt, const char *arg)
@@ -127,11 +133,13 @@ static struct kdk_error *parse_short(int argc, char **argv, int *i,
 static struct kdk_error *parse_args(int argc, char **argv,
 				    struct makedump_opts *o)
 {
-	const char *pos[2];
+	const char **pos = calloc(argc, sizeof(*pos));
 	int n_pos = 0;
 	struct kdk_error *err = NULL;
 
-	*o = (struct makedump_opts){ .message_level = ML_DEFAULT };
+	if (!pos)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	*o = (struct makedump_opts){ .message_level = ML_DEFAULT, .args = pos };
 	o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (o->threads < 1)
 		o->threads = 1;
@@ -149,11 +157,13 @@ static struct kdk_error *parse_args(int argc, char **argv,
 					0, 31, &o->message_level);
 		else if (strcmp(a, "--dump-dmesg") == 0)
 			o->dmesg = true;
+		else if (strcmp(a, "--split") == 0)
+			o->split = true;
 		else if (a[0] == '-' && a[1] && a[1] != '-')
 			err = parse_short(argc, argv, &i, o);
 		else if (a[0] == '-' && a[1])
 			err = usage("unknown option '%s'", a);
-		else if (n_pos < 2)
+		else if (n_pos < 2 || o->split)
 			pos[n_pos++] = a;
 		else
 			err = usage("one file too many: '%s'", a);
@@ -165,6 +175,19 @@ static struct kdk_error *parse_args(int argc, char **argv,
 			return usage("%s", "-R takes one file, the dump to write "
 				     "(the stream comes on standard input)");
 		o->out = pos[0];
+		return NULL;
+	}
+	if (o->split) {
+		if (o->flat || o->elf || o->dmesg)
+			return usage("%s", "--split writes kdump-compressed "
+				     "files: not with -F, -E or --dump-dmesg");
+		if (n_pos < 3)
+			return usage("%s", "--split takes the vmcore and two "
+				     "files or more to write its parts to");
+		o->in = pos[0];
+		o->outs = pos + 1;
+		o->n_outs = n_pos - 1;
+		o->out = o->outs[0];
 		return NULL;
 	}
 	if (o->flat && n_pos != 1)
@@ -258,14 +281,14 @@ static struct kdk_error *filter(struct job *j)
 	return kdk_error_wrap(err, "dump level %d", level);
 }
 
-static struct kdk_error *open_output(struct job *j)
+static struct kdk_error *open_output(struct job *j, const char *out)
 {
 	if (j->o->flat) {
 		j->sink = (struct out_sink){ .fd = STDOUT_FILENO, .flat = true,
 					     .name = "standard output" };
 		return NULL;
 	}
-	if (asprintf(&j->tmp_path, "%s.incomplete", j->o->out) < 0)
+	if (asprintf(&j->tmp_path, "%s.incomplete", out) < 0)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	j->fd = open(j->tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		     0600);
@@ -304,7 +327,7 @@ static double mib(uint64_t bytes)
 	return bytes / 1048576.0;
 }
 
-static void print_summary(const struct job *j, uint64_t file_size)
+static void print_summary(const struct job *j, uint64_t out_bytes)
 {
 	const struct filter_counts *c = &j->counts;
 	const struct pipeline_result *r = &j->result;
@@ -317,7 +340,7 @@ static void print_summary(const struct job *j, uint64_t file_size)
 		"%d thread%s\n"
 		"  excluded  %llu pages: cache %llu, cache private %llu, "
 		"user %llu, free %llu, hwpoison %llu, offline %llu\n"
-		"  zero      %llu pages stored as one shared block\n"
+		"  zero      %llu pages %s\n"
 		"  saved     %llu pages (%llu compressed, %llu as is): "
 		"%.1f MiB in, %.1f MiB out\n"
 		"  file      %.1f MiB, %.2f%% of memory, in %.2f s "
@@ -329,33 +352,31 @@ static void print_summary(const struct job *j, uint64_t file_size)
 		(unsigned long long)c->cache_private,
 		(unsigned long long)c->user, (unsigned long long)c->free,
 		(unsigned long long)c->hwpoison, (unsigned long long)c->offline,
-		(unsigned long long)r->zero,
+		(unsigned long long)(j->o->elf ? c->zero : r->zero),
+		j->o->elf ? "left out" : "stored as one shared block",
 		(unsigned long long)r->pages_written,
 		(unsigned long long)(r->pages_written - r->zero - r->raw),
 		(unsigned long long)r->raw, mib(r->bytes_in), mib(r->bytes_out),
-		mib(file_size), mem_bytes ? 100.0 * file_size / mem_bytes : 0,
+		mib(out_bytes), mem_bytes ? 100.0 * out_bytes / mem_bytes : 0,
 		secs, secs > 0 ? mem_bytes / 1e6 / secs : 0);
 	if (c->unreadable)
 		fprintf(stderr, "  kept      %llu pages whose struct page could "
 			"not be read\n", (unsigned long long)c->unreadable);
 }
 
-static struct kdk_error *write_dump(struct job *j)
+/* One kdump-compressed file: the whole dump, or with part (--split) the
+ * saved pages among part's bits; j->info says which PFNs. */
+static struct kdk_error *write_kdump(struct job *j, const char *out,
+				     const struct page_bits *part)
 {
 	const struct makedump_opts *o = j->o;
 	struct kdump_writer *w;
 	struct progress progress;
 	struct pipeline_opts po;
+	struct pipeline_result res;
 	struct kdk_error *err, *ferr;
-	struct stat st;
 
-	err = header_info_gather(j->dump, j->target, &j->info);
-	if (err)
-		return err;
-	j->info.dump_level = o->dump_level;
-	j->info.codec_flag = page_codec_flag(o->codec);
-	j->info.zero_block = o->dump_level & DL_EXCLUDE_ZERO;
-	err = open_output(j);
+	err = open_output(j, out);
 	if (err)
 		return err;
 	err = kdump_writer_start(&j->sink, j->page_size, &j->info, &j->memory,
@@ -366,7 +387,8 @@ static struct kdk_error *write_dump(struct job *j)
 		return kdk_error_wrap(err, "nothing saved");
 	}
 	po = (struct pipeline_opts){
-		.dump = j->dump, .saved = &j->saved, .page_size = j->page_size,
+		.dump = j->dump, .saved = part ? part : &j->saved,
+		.page_size = j->page_size,
 		.codec = o->codec, .zero_block = j->info.zero_block,
 		.threads = o->threads,
 		.progress = o->message_level & ML_PROGRESS ? &progress : NULL,
@@ -374,14 +396,20 @@ static struct kdk_error *write_dump(struct job *j)
 	if (po.progress)
 		progress_start(&progress, stderr, "Copying pages",
 			       kdump_writer_pages_total(w));
-	err = pipeline_run(&po, w, &j->result);
+	err = pipeline_run(&po, w, &res);
 	if (po.progress)
-		progress_end(&progress, j->result.pages_written,
-			     j->result.pages_written * j->page_size);
+		progress_end(&progress, res.pages_written,
+			     res.pages_written * j->page_size);
+	j->result.pages_read += res.pages_read;
+	j->result.pages_written += res.pages_written;
+	j->result.zero += res.zero;
+	j->result.raw += res.raw;
+	j->result.bytes_in += res.bytes_in;
+	j->result.bytes_out += res.bytes_out;
 	j->counts.zero = j->result.zero;
 	ferr = kdump_writer_finish(w, err != NULL);
 	if (err) {
-		uint64_t total = page_bits_count(&j->saved);
+		uint64_t total = page_bits_count(po.saved);
 
 		if (ferr)
 			err = kdk_error_wrap(err, "and marking it incomplete "
@@ -390,19 +418,146 @@ static struct kdk_error *write_dump(struct job *j)
 		return kdk_error_wrap(err, "the dump %s is INCOMPLETE: %llu of "
 				      "%llu pages saved before", j->o->flat ?
 				      "stream" : j->tmp_path,
-				      (unsigned long long)j->result.pages_written,
+				      (unsigned long long)res.pages_written,
 				      (unsigned long long)total);
 	}
 	if (ferr)
 		return ferr;
+	if (!o->flat)
+		return commit_output(j->tmp_path, out);
+	return NULL;
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* --split: parts of about the same number of saved pages, each a file
+ * holding one range of PFNs, written one after the other (each with all
+ * the threads). Ranges start at multiples of SPLIT_ALIGN PFNs: crash
+ * counts a part's saved pages 64 bits of the bitmap at a time from its
+ * first PFN, and miscounts from an unaligned one. */
+#define SPLIT_ALIGN 4096
+static struct kdk_error *write_split(struct job *j)
+{
+	const struct makedump_opts *o = j->o;
+	uint64_t total = page_bits_count(&j->saved), size = 0;
+	uint64_t start = 0;
+	struct page_bits part;
+
+	if (!page_bits_alloc(&part, j->saved.nbits, j->saved.nbytes))
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	for (int k = 0; k < o->n_outs; k++) {
+		uint64_t end = k == o->n_outs - 1 ? j->saved.nbits :
+			page_bits_select(&j->saved, total * (k + 1) / o->n_outs);
+		struct kdk_error *err;
+
+		end = (end + SPLIT_ALIGN / 2) / SPLIT_ALIGN * SPLIT_ALIGN;
+		if (end < start || k == o->n_outs - 1)
+			end = k == o->n_outs - 1 ? j->saved.nbits : start;
+		if (end > j->saved.nbits)
+			end = j->saved.nbits;
+
+		memset(part.bytes, 0, part.nbytes);
+		for (uint64_t pfn = start; pfn < end; pfn++)
+			if (page_bits_test(&j->saved, pfn))
+				page_bits_set(&part, pfn);
+		j->info.split = true;
+		j->info.start_pfn = start;
+		j->info.end_pfn = end;
+		free(j->tmp_path);
+		j->tmp_path = NULL;
+		err = write_kdump(j, o->outs[k], &part);
+		if (j->fd >= 0) {
+			close(j->fd);
+			j->fd = -1;
+		}
+		if (err) {
+			page_bits_free(&part);
+			return k ? kdk_error_wrap(err, "parts 1-%d are saved; "
+						  "part %d", k, k + 1) : err;
+		}
+		size += file_size(o->outs[k]);
+		if (o->message_level & ML_COMMON)
+			fprintf(stderr, "Part %d (PFNs 0x%llx-0x%llx) is saved "
+				"to %s.\n", k + 1, (unsigned long long)start,
+				(unsigned long long)end, o->outs[k]);
+		start = end;
+	}
+	page_bits_free(&part);
+	if (o->message_level & ML_COMMON)
+		print_summary(j, size);
+	return NULL;
+}
+
+static struct kdk_error *write_dump(struct job *j)
+{
+	const struct makedump_opts *o = j->o;
+	struct kdk_error *err;
+
+	err = header_info_gather(j->dump, j->target, &j->info);
+	if (err)
+		return err;
+	j->info.dump_level = o->dump_level;
+	j->info.codec_flag = page_codec_flag(o->codec);
+	j->info.zero_block = o->dump_level & DL_EXCLUDE_ZERO;
+	if (o->split)
+		return write_split(j);
+	err = write_kdump(j, o->out, NULL);
+	if (err)
+		return err;
+	if (o->message_level & ML_COMMON) {
+		print_summary(j, o->flat ? j->sink.bytes : file_size(o->out));
+		if (!o->flat)
+			fprintf(stderr, "The dump is saved to %s.\n", o->out);
+	}
+	return NULL;
+}
+
+/* -E: an ELF vmcore. ELF cannot say it is incomplete, so on an error the
+ * file stays OUT.incomplete. */
+static struct kdk_error *write_elf(struct job *j)
+{
+	const struct makedump_opts *o = j->o;
+	struct progress progress;
+	struct elf_write_result r;
+	struct elf_write_opts eo = {
+		.dump = j->dump, .target = j->target, .memory = &j->memory,
+		.saved = &j->saved, .page_size = j->page_size,
+		.exclude_zero = o->dump_level & DL_EXCLUDE_ZERO,
+		.progress = o->message_level & ML_PROGRESS ? &progress : NULL,
+	};
+	struct kdk_error *err = open_output(j, o->out);
+
+	if (err)
+		return err;
+	err = elf_dump_write(&eo, &j->sink, &r);
+	if (err) {
+		return kdk_error_wrap(err, "the ELF dump %s is INCOMPLETE: %llu "
+				      "pages saved before",
+				      o->flat ? "stream" : j->tmp_path,
+				      (unsigned long long)r.pages_written);
+	}
 	if (!o->flat) {
 		err = commit_output(j->tmp_path, o->out);
 		if (err)
 			return err;
 	}
 	if (o->message_level & ML_COMMON) {
-		print_summary(j, !o->flat && stat(o->out, &st) == 0 ?
-				 (uint64_t)st.st_size : j->sink.bytes);
+		j->counts.zero = r.zero;
+		j->result = (struct pipeline_result){
+			.pages_written = r.pages_written, .raw = r.pages_written,
+			.bytes_in = r.pages_written * j->page_size,
+			.bytes_out = r.bytes_out,
+		};
+		print_summary(j, o->flat ? j->sink.bytes : file_size(o->out));
+		fprintf(stderr, "  ELF       %llu PT_LOAD segments; %llu "
+			"left-out pages inside them are written as zeros\n",
+			(unsigned long long)r.segments,
+			(unsigned long long)r.filled);
 		if (!o->flat)
 			fprintf(stderr, "The dump is saved to %s.\n", o->out);
 	}
@@ -414,10 +569,6 @@ static struct kdk_error *run_dump(const struct makedump_opts *o)
 	struct job j = { .o = o, .fd = -1, .t0 = progress_now() };
 	struct kdk_error *err, *terr;
 
-	if (o->elf)
-		return kdk_error(KDK_ERR_NOT_BUILT, "makedump: -E (ELF output) "
-				 "is not built yet; write kdump-compressed "
-				 "(without -E)");
 	err = dump_open(o->in, &j.dump);
 	if (err)
 		return kdk_error_wrap(err, "makedump: %s", o->in);
@@ -434,7 +585,7 @@ static struct kdk_error *run_dump(const struct makedump_opts *o)
 	if (!err)
 		err = filter(&j);
 	if (!err)
-		err = write_dump(&j);
+		err = o->elf ? write_elf(&j) : write_dump(&j);
 	if (err)
 		err = kdk_error_wrap(err, "makedump: %s", o->in);
 	kdk_error_free(terr);
@@ -484,7 +635,7 @@ static struct kdk_error *run_dmesg(const struct makedump_opts *o)
 
 int subcmd_makedump(int argc, char **argv)
 {
-	struct makedump_opts o;
+	struct makedump_opts o = { 0 };
 	struct kdk_error *err = parse_args(argc, argv, &o);
 
 	if (!err && o.reassemble)
@@ -494,5 +645,6 @@ int subcmd_makedump(int argc, char **argv)
 		err = run_dmesg(&o);
 	else if (!err)
 		err = run_dump(&o);
+	free(o.args);
 	return err ? kdk_error_report(err, stderr) : 0;
 }

@@ -59,4 +59,39 @@ static inline uint64_t page_bits_count(const struct page_bits *b)
 	return n;
 }
 
+/* Set bits among [from, to). */
+static inline uint64_t page_bits_count_range(const struct page_bits *b,
+					     uint64_t from, uint64_t to)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = from; i < to && i < b->nbits; i++) {
+		if (i % 8 == 0 && i + 8 <= to) {
+			n += __builtin_popcount(b->bytes[i / 8]);
+			i += 7;
+			continue;
+		}
+		n += page_bits_test(b, i);
+	}
+	return n;
+}
+
+/* The PFN of the rank-th set bit (0-based), or b->nbits. */
+static inline uint64_t page_bits_select(const struct page_bits *b,
+					uint64_t rank)
+{
+	for (uint64_t i = 0; i < b->nbits; i += 8) {
+		uint64_t c = __builtin_popcount(b->bytes[i / 8]);
+
+		if (rank >= c) {
+			rank -= c;
+			continue;
+		}
+		for (uint64_t k = i; k < i + 8; k++)
+			if (page_bits_test(b, k) && rank-- == 0)
+				return k;
+	}
+	return b->nbits;
+}
+
 #endif

@@ -1,4 +1,5 @@
 #include "capture/pipeline.h"
+#include "capture/page_read.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -161,39 +162,6 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-/* Page pfn into buf; bytes outside the dump's memory (a range that starts
- * inside the page) read as zeros. */
-static struct kdk_error *read_page(const struct pipeline_opts *o,
-				   uint64_t pfn, unsigned char *buf)
-{
-	uint64_t paddr = pfn * o->page_size;
-	struct kdk_error *err = dump_read_phys(o->dump, paddr, buf,
-					       o->page_size);
-	const struct dump_range *r;
-	size_t n;
-
-	if (!err)
-		return NULL;
-	r = dump_ranges(o->dump, &n);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t start = r[i].start > paddr ? r[i].start : paddr;
-		uint64_t end = r[i].end < paddr + o->page_size ? r[i].end :
-			       paddr + o->page_size;
-
-		if (start >= end || end - start == o->page_size)
-			continue;
-		kdk_error_free(err);
-		memset(buf, 0, o->page_size);
-		err = dump_read_phys(o->dump, start, buf + (start - paddr),
-				     end - start);
-		break;
-	}
-	if (!err)
-		return NULL;
-	return kdk_error_wrap(err, "reading page 0x%llx",
-			      (unsigned long long)pfn);
-}
-
 /* Fill slot s with the next saved pages from *pfn; false at the end. */
 static struct kdk_error *fill(struct pipe *p, struct slot *s, uint64_t *pfn)
 {
@@ -210,7 +178,8 @@ static struct kdk_error *fill(struct pipe *p, struct slot *s, uint64_t *pfn)
 		}
 		if (!page_bits_test(saved, f))
 			continue;
-		err = read_page(p->o, f, s->in + s->n * p->o->page_size);
+		err = capture_read_page(p->o->dump, p->o->page_size, f,
+					 s->in + s->n * p->o->page_size);
 		if (err)
 			return err;
 		s->n++;
