@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "capture/page_read.h"
-#include "dump/notes.h"
 
 /* Program headers are kept under the ELF limit by widening the gap that
  * is filled with zeros rather than split. */
@@ -170,8 +169,7 @@ static struct kdk_error *write_headers(const struct elf_write_opts *o,
 				       const struct segs *sg,
 				       struct out_sink *sink, uint64_t *data_off)
 {
-	const struct dump_notes *notes = dump_notes(o->dump);
-	size_t notes_size = notes ? notes->size : 0;
+	size_t notes_size = o->notes_size;
 	size_t nph = sg->n + 1;
 	size_t hsize = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
 	unsigned char *h = calloc(1, hsize);
@@ -220,7 +218,7 @@ static struct kdk_error *write_headers(const struct elf_write_opts *o,
 	}
 	err = sink_write(sink, 0, h, hsize, NULL);
 	if (!err && notes_size)
-		err = sink_write(sink, hsize, notes->data, notes_size, NULL);
+		err = sink_write(sink, hsize, o->notes, notes_size, NULL);
 	free(h);
 	return err;
 }

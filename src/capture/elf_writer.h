@@ -1,8 +1,8 @@
 /* Writing an ELF vmcore (makedump -E), the layout /proc/vmcore has and
  * crash, gdb, drgn and libkdumpfile all read:
  *
- *   ELF header   program headers: one PT_NOTE, then PT_LOADs   the input's
- *   notes   the segments' page data, in order
+ *   ELF header   program headers: one PT_NOTE, then PT_LOADs   the notes
+ *   (the input's, header_info.h)   the segments' page data, in order
  *
  * Every page of memory is in some PT_LOAD, as in makedumpfile -E's dumps:
  * a segment starts at a run of saved pages and ends with the left-out
@@ -32,6 +32,8 @@
 struct elf_write_opts {
 	struct dump *dump;
 	struct target *target;		/* for virtual addresses; may be NULL */
+	const void *notes;		/* the PT_NOTE's bytes */
+	size_t notes_size;
 	const struct page_bits *memory;	/* pages that exist */
 	struct page_bits *saved;	/* pages to save; zero pages are
 					 * cleared from it when exclude_zero */

@@ -1,6 +1,10 @@
 #include "capture/header_info.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "dump/notes.h"
+#include "dump/vmcoreinfo.h"
 
 enum { UTS_SYSNAME, UTS_NODENAME, UTS_RELEASE, UTS_VERSION, UTS_MACHINE,
        UTS_DOMAINNAME };
@@ -56,6 +60,72 @@ static uint64_t phys_base(struct dump *d, const struct vmcoreinfo *vi)
 	return (uint64_t)v;
 }
 
+static size_t align4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+/* VMCOREINFO's text again, "KEY=VALUE\n" a line, as the kernel wrote it. */
+static char *vmcoreinfo_text(const struct vmcoreinfo *vi, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < vmcoreinfo_count(vi); i++) {
+		const char *key, *value;
+
+		vmcoreinfo_line(vi, i, &key, &value);
+		fprintf(f, "%s=%s\n", key, value);
+	}
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The input's notes and a VMCOREINFO note after them. */
+static struct kdk_error *add_vmcoreinfo_note(const struct dump_notes *notes,
+					     const struct vmcoreinfo *vi,
+					     struct kdump_header_info *info)
+{
+	static const char name[] = "VMCOREINFO";
+	size_t have = notes ? notes->size : 0, len, size;
+	char *text = vmcoreinfo_text(vi, &len);
+	unsigned char *p;
+	uint32_t head[3] = { sizeof(name), 0, 0 };
+
+	if (!text)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	size = have + 12 + align4(sizeof(name)) + align4(len);
+	p = calloc(1, size);
+	if (!p) {
+		free(text);
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (have)
+		memcpy(p, notes->data, have);
+	head[1] = (uint32_t)len;
+	memcpy(p + have, head, sizeof(head));
+	memcpy(p + have + 12, name, sizeof(name));
+	memcpy(p + have + 12 + align4(sizeof(name)), text, len);
+	free(text);
+	info->notes = info->notes_owned = p;
+	info->notes_size = size;
+	info->vmcoreinfo_off = have + 12 + align4(sizeof(name));
+	info->vmcoreinfo_size = len;
+	return NULL;
+}
+
+void header_info_free(struct kdump_header_info *info)
+{
+	free(info->notes_owned);
+	info->notes_owned = NULL;
+	info->notes = NULL;
+}
+
 struct kdk_error *header_info_gather(struct dump *d, struct target *t,
 				     struct kdump_header_info *info)
 {
@@ -86,5 +156,7 @@ struct kdk_error *header_info_gather(struct dump *d, struct target *t,
 			info->vmcoreinfo_size = vn->descsz;
 		}
 	}
+	if (vi && !info->vmcoreinfo_size)
+		return add_vmcoreinfo_note(notes, vi, info);
 	return NULL;
 }

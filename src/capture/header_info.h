@@ -12,8 +12,13 @@
 #include "target/target.h"
 
 /* t may be NULL (then uname comes from VMCOREINFO and the ELF header).
- * info->notes points into d. */
+ * info->notes points into d, or, when the input has no VMCOREINFO note
+ * but kdumpkit found the kernel's VMCOREINFO in its memory (QEMU dumps
+ * of a guest that never told QEMU where it is), to a copy of the input's
+ * notes with a VMCOREINFO note added: so that the dump written is one
+ * crash, makedumpfile and libkdumpfile can read. */
 struct kdk_error *header_info_gather(struct dump *d, struct target *t,
 				     struct kdump_header_info *info);
+void header_info_free(struct kdump_header_info *info);
 
 #endif

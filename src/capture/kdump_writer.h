@@ -32,6 +32,7 @@ struct kdump_header_info {
 	uint32_t codec_flag;	/* DUMP_DH_COMPRESSED_* */
 	const void *notes;	/* the input's ELF note area, copied whole */
 	size_t notes_size;
+	void *notes_owned;	/* notes, when made here (header_info_free) */
 	size_t vmcoreinfo_off;	/* VMCOREINFO's text within the notes */
 	size_t vmcoreinfo_size;	/* 0: none */
 	bool zero_block;	/* dump level bit 1: zero pages share one */

@@ -498,9 +498,6 @@ static struct kdk_error *write_dump(struct job *j)
 	const struct makedump_opts *o = j->o;
 	struct kdk_error *err;
 
-	err = header_info_gather(j->dump, j->target, &j->info);
-	if (err)
-		return err;
 	j->info.dump_level = o->dump_level;
 	j->info.codec_flag = page_codec_flag(o->codec);
 	j->info.zero_block = o->dump_level & DL_EXCLUDE_ZERO;
@@ -526,6 +523,7 @@ static struct kdk_error *write_elf(struct job *j)
 	struct elf_write_result r;
 	struct elf_write_opts eo = {
 		.dump = j->dump, .target = j->target, .memory = &j->memory,
+		.notes = j->info.notes, .notes_size = j->info.notes_size,
 		.saved = &j->saved, .page_size = j->page_size,
 		.exclude_zero = o->dump_level & DL_EXCLUDE_ZERO,
 		.progress = o->message_level & ML_PROGRESS ? &progress : NULL,
@@ -585,6 +583,8 @@ static struct kdk_error *run_dump(const struct makedump_opts *o)
 	if (!err)
 		err = filter(&j);
 	if (!err)
+		err = header_info_gather(j.dump, j.target, &j.info);
+	if (!err)
 		err = o->elf ? write_elf(&j) : write_dump(&j);
 	if (err)
 		err = kdk_error_wrap(err, "makedump: %s", o->in);
@@ -592,6 +592,7 @@ static struct kdk_error *run_dump(const struct makedump_opts *o)
 	if (j.fd >= 0)
 		close(j.fd);
 	free(j.tmp_path);
+	header_info_free(&j.info);
 	page_bits_free(&j.memory);
 	page_bits_free(&j.saved);
 	if (j.target)

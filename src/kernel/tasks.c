@@ -30,15 +30,27 @@ bool task_no_sym(const struct symtab *st, const char *name, uint64_t *addr)
 	return !s;
 }
 
+/* task_structs sit at multiples of their slab's object size, so their
+ * low bits repeat: mix every bit in (splitmix64's finalizer). */
 static size_t hash_addr(uint64_t a, size_t n)
 {
-	return (size_t)((a >> 6) * 0x9e3779b97f4a7c15ull) & (n - 1);
+	a ^= a >> 30;
+	a *= 0xbf58476d1ce4e5b9ull;
+	a ^= a >> 27;
+	a *= 0x94d049bb133111ebull;
+	a ^= a >> 31;
+	return (size_t)a & (n - 1);
 }
 
+/* A table at least twice the tasks, so probing always ends. */
 static struct kdk_error *grow_slots(struct ktasks *k)
 {
 	size_t n = k->n_slots ? k->n_slots * 2 : 1024;
-	size_t *slots = calloc(n, sizeof(*slots));
+	size_t *slots;
+
+	while (n < 2 * (k->n + 1))
+		n *= 2;
+	slots = calloc(n, sizeof(*slots));
 
 	if (!slots)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");

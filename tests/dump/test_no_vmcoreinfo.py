@@ -15,6 +15,7 @@ copy was found.
 import json
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -370,3 +371,29 @@ def test_wiped_copy_with_the_wrong_vmlinux_or_arm64_is_one_line(case):
         r = run(BIN, vmlinux_of("arm64"), case["wiped"], "-c", "sys")
         assert r.returncode == 1 and len(r.stderr.splitlines()) == 1
         assert "possible on x86_64 only" in r.stderr
+
+
+def test_makedump_writes_the_vmcoreinfo_it_found(case, tmp_path):
+    """makedump of a dump without the note (QEMU's, when the guest never
+    told QEMU where VMCOREINFO is) writes the one found in memory into
+    its output, which libkdumpfile (the library under drgn) and crash
+    then read; without it they cannot open the dump at all."""
+    import kdumpfile
+    out = tmp_path / "vmcore"
+    r = run(BIN, "makedump", "-c", "-d", "31", "--message-level", "0",
+            case["stripped"], out)
+    assert r.returncode == 0, r.stderr
+    want = [line for line in case["vmcoreinfo"].splitlines() if line]
+    lib = kdumpfile.kdumpfile(str(out))
+    raw = lib.attr["linux.vmcoreinfo.raw"]
+    got = bytes(raw).decode()
+    assert [line for line in got.splitlines() if line] == want
+    assert lib.attr["linux.uts.release"] == \
+        next(line.split("=", 1)[1] for line in want if line.startswith("OSRELEASE="))
+    del lib
+    if case["arch"] == "x86_64" and shutil.which("crash"):
+        c = subprocess.run(["crash", "-s", str(vmlinux_of("x86_64")), str(out)],
+                           input="sys\nq\n", capture_output=True, text=True,
+                           timeout=600)
+        assert re.search(r"PANIC: .*sysrq triggered crash", c.stdout), \
+            c.stdout[-1000:] + c.stderr[-1000:]
