@@ -6,6 +6,7 @@
 
 extern const struct command cmd_alias_def;
 extern const struct command cmd_bt_def;
+extern const struct command cmd_dis_def;
 extern const struct command cmd_eval_def;
 extern const struct command cmd_exit_def;
 extern const struct command cmd_help_def;

@@ -9,6 +9,7 @@
 static const struct command *const commands[] = {
 	&cmd_alias_def,
 	&cmd_bt_def,
+	&cmd_dis_def,
 	&cmd_eval_def,
 	&cmd_exit_def,
 	&cmd_help_def,
