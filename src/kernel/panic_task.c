@@ -1,0 +1,100 @@
+#include "kernel/panic_task.h"
+
+#include <string.h>
+
+#include "kernel/sysinfo.h"
+#include "unwind/unwind.h"
+
+/* The functions a panicking CPU's stack passes through, whatever started
+ * it: panic() (vpanic() on newer kernels), and crash_kexec() or
+ * __crash_kexec() when an oops goes to the capture kernel first. */
+static const char *const panic_functions[] = {
+	"panic", "vpanic", "crash_kexec", "__crash_kexec",
+};
+
+struct stack_search {
+	const struct symtab *syms;
+	bool found;
+};
+
+static struct kdk_error *panic_frame(void *arg, const struct unwind_frame *f)
+{
+	struct stack_search *ss = arg;
+	const char *name;
+	uint64_t off;
+
+	if (f->kind != UNWIND_FRAME_CALL && f->kind != UNWIND_FRAME_START)
+		return NULL;
+	if (!unwind_ok(sym_lookup_addr(ss->syms, f->pc, &name, &off, NULL)))
+		return NULL;
+	for (size_t i = 0; i < sizeof(panic_functions) /
+			       sizeof(panic_functions[0]); i++)
+		if (strcmp(name, panic_functions[i]) == 0)
+			ss->found = true;
+	return NULL;
+}
+
+static const struct ktask *by_panic_cpu(struct target *t,
+					const struct symtab *syms,
+					const struct ktasks *k)
+{
+	uint64_t addr;
+	int32_t cpu;
+
+	if (!unwind_ok(sysinfo_symbol(target_dump(t), syms, "panic_cpu",
+				      &addr)) ||
+	    !unwind_ok(target_read_kvaddr(t, addr, &cpu, sizeof(cpu))))
+		return NULL;
+	if (cpu < 0 || cpu >= ktasks_cpus(k))
+		return NULL;	/* PANIC_CPU_INVALID: nobody panicked */
+	return ktasks_active(k, cpu);
+}
+
+static const struct ktask *by_stack(struct target *t,
+				    const struct symtab *syms,
+				    const struct kbtf *btf,
+				    const struct ktasks *k)
+{
+	struct stack_search ss = { .syms = syms };
+	const struct ktask *hit = NULL;
+	struct unwind *u;
+
+	if (!unwind_ok(unwind_open(t, syms, NULL, NULL, btf, &u)))
+		return NULL;
+	for (size_t note = 0; note < unwind_note_count(u) && !hit; note++) {
+		size_t cpu = unwind_note_cpu(u, note);
+		const struct ktask *task = ktasks_active(k, (int)cpu);
+		struct unwind_regs regs;
+
+		if (!task || !unwind_ok(unwind_cpu_regs(u, cpu, &regs)))
+			continue;
+		ss.found = false;
+		kdk_error_free(unwind_from_regs(u, cpu, task->addr, &regs,
+						panic_frame, &ss));
+		if (ss.found)
+			hit = task;
+	}
+	unwind_free(u);
+	return hit;
+}
+
+struct kdk_error *panic_task_find(struct target *t, const struct symtab *syms,
+				  const struct kbtf *btf,
+				  const struct ktasks *k,
+				  const struct ktask **out,
+				  enum panic_task_source *how)
+{
+	const struct ktask *task = by_panic_cpu(t, syms, k);
+
+	*how = PANIC_TASK_PANIC_CPU;
+	if (!task && syms) {
+		task = by_stack(t, syms, btf, k);
+		*how = PANIC_TASK_STACK;
+	}
+	if (!task)
+		return kdk_error(KDK_ERR_NOT_FOUND, "no task panicked by what "
+				 "the dump says (panic_cpu unset or unknown, "
+				 "no CPU's stack through panic())");
+	*out = task;
+	return NULL;
+}
