@@ -177,6 +177,7 @@ static struct kdk_error *dump_words(struct session *s,
 		json_begin_object(&w);
 		json_key_uint(&w, "size", o->size);
 		json_key_bool(&w, "physical", o->physical);
+		json_key_bool(&w, "user", o->user);
 		json_key(&w, "words");
 		json_begin_array(&w);
 	}
