@@ -50,6 +50,34 @@ static const struct ktask *by_panic_cpu(struct target *t,
 	return ktasks_active(k, cpu);
 }
 
+/*
+ * The task of CPU note i, by the task list's own active tasks (which ps
+ * shows, found without symbols too). A kdump kernel writes notes only
+ * for the CPUs that stopped, in CPU order, with the PID of the task each
+ * ran (kernel/crash_core.c: crash_save_cpu()); QEMU writes one per vCPU.
+ * So with a note per CPU, note i is CPU i; with fewer, note i is the
+ * next CPU whose active task has the note's PID.
+ */
+static const struct ktask *note_task(struct dump *d, const struct ktasks *k,
+				     size_t note, size_t n_notes, int *next)
+{
+	struct dump_prstatus pr;
+
+	if (n_notes >= (size_t)ktasks_cpus(k))
+		return ktasks_active(k, (int)note);
+	if (!unwind_ok(dump_cpu_prstatus(d, note, &pr)))
+		return NULL;
+	for (; *next < ktasks_cpus(k); (*next)++) {
+		const struct ktask *task = ktasks_active(k, *next);
+
+		if (task && task->pid == pr.pid) {
+			(*next)++;
+			return task;
+		}
+	}
+	return NULL;
+}
+
 static const struct ktask *by_stack(struct target *t,
 				    const struct symtab *syms,
 				    const struct kbtf *btf,
@@ -58,12 +86,17 @@ static const struct ktask *by_stack(struct target *t,
 	struct stack_search ss = { .syms = syms };
 	const struct ktask *hit = NULL;
 	struct unwind *u;
+	size_t n;
+	int next = 0;
 
 	if (!unwind_ok(unwind_open(t, syms, NULL, NULL, btf, &u)))
 		return NULL;
-	for (size_t note = 0; note < unwind_note_count(u) && !hit; note++) {
+	n = unwind_note_count(u);
+	for (size_t note = 0; note < n && !hit; note++) {
+		/* the unwinder's CPU for the note: its registers come by it */
 		size_t cpu = unwind_note_cpu(u, note);
-		const struct ktask *task = ktasks_active(k, (int)cpu);
+		const struct ktask *task = note_task(target_dump(t), k, note,
+						     n, &next);
 		struct unwind_regs regs;
 
 		if (!task || !unwind_ok(unwind_cpu_regs(u, cpu, &regs)))
