@@ -38,13 +38,13 @@ static struct kdk_error *add_members(struct task_args *a, const char *list)
 	return NULL;
 }
 
-static bool is_member(struct session *s, const char *word)
+static bool is_member(struct session *s, const char *type, const char *word)
 {
 	const struct kbtf *btf;
 	struct kdk_error *err = session_btf(s, &btf);
 
 	kdk_error_free(err);
-	return !err && kbtf_has_member(btf, "task_struct", word);
+	return !err && kbtf_has_member(btf, type, word);
 }
 
 /* Operands: PIDs and task addresses (every task of a PID, as crash), and
@@ -56,7 +56,8 @@ static struct kdk_error *add_operand(struct session *s,
 	const struct ktask *task;
 	struct kdk_error *err;
 
-	if (strpbrk(arg, ",.[") || is_member(s, arg))
+	if (strpbrk(arg, ",.[") || is_member(s, "task_struct", arg) ||
+	    is_member(s, "thread_info", arg))
 		return add_members(a, arg);
 	err = context_task_arg(k, arg, &task);
 	if (err)
@@ -119,6 +120,33 @@ static bool thread_info_at(struct session *s, const struct ktask *task,
 	return !err;
 }
 
+/* -R as crash takes it: each member from the task_struct, and a plain
+ * name that thread_info has too (flags, cpu ...) from the thread_info
+ * as well, one after the other. */
+static struct kdk_error *print_members(struct session *s,
+				       const struct task_args *a,
+				       const struct ktask *task)
+{
+	char *list = strdup(a->members), *save = NULL;
+	struct kdk_error *err = list ? NULL :
+		kdk_error(KDK_ERR_NOMEM, "out of memory");
+	uint64_t ti;
+
+	for (char *m = list ? strtok_r(list, ",", &save) : NULL; m && !err;
+	     m = strtok_r(NULL, ",", &save)) {
+		bool plain = !strpbrk(m, ".[");
+		bool in_ti = plain && thread_info_at(s, task, &ti) &&
+			     is_member(s, "thread_info", m);
+
+		if (!in_ti || is_member(s, "task_struct", m))
+			err = run_struct(s, a, "task_struct", m, task->addr);
+		if (!err && in_ti)
+			err = run_struct(s, a, "thread_info", m, ti);
+	}
+	free(list);
+	return err;
+}
+
 static struct kdk_error *print_text(struct session *s,
 				    const struct task_args *a,
 				    const struct ktask *task)
@@ -127,10 +155,14 @@ static struct kdk_error *print_text(struct session *s,
 	uint64_t ti;
 
 	context_print_header(s, task);
-	err = run_struct(s, a, "task_struct", a->members, task->addr);
-	if (!err && !a->members && thread_info_at(s, task, &ti)) {
-		fputc('\n', s->out);
-		err = run_struct(s, a, "thread_info", NULL, ti);
+	if (a->members) {
+		err = print_members(s, a, task);
+	} else {
+		err = run_struct(s, a, "task_struct", NULL, task->addr);
+		if (!err && thread_info_at(s, task, &ti)) {
+			fputc('\n', s->out);
+			err = run_struct(s, a, "thread_info", NULL, ti);
+		}
 	}
 	fputc('\n', s->out);
 	return err;
@@ -272,7 +304,9 @@ const struct command cmd_task_def = {
 "           only these members; a member may be a path through nested\n"
 "           structs and arrays (se.load, pid_links[0]). -R may be given\n"
 "           more than once, and an operand that names a task_struct\n"
-"           member (or has a ',', '.' or '[') is taken as -R.\n"
+"           member (or has a ',', '.' or '[') is taken as -R. As in\n"
+"           crash, a plain name that struct thread_info has too (flags,\n"
+"           cpu) is shown from both.\n"
 "  -x, -d   integers in hexadecimal or decimal, whatever the radix\n"
 "           (set radix) says.\n"
 "\n"
