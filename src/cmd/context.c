@@ -70,10 +70,11 @@ void context_print_header(struct session *s, const struct ktask *task)
 		task->comm);
 }
 
-static bool is_panic_task(struct session *s, const struct ktask *task)
+static bool is_panic_task(struct session *s, const struct ktasks *k,
+			  const struct ktask *task)
 {
 	const struct ktask *p;
-	struct kdk_error *err = session_panic_task(s, &p);
+	struct kdk_error *err = session_panic_task(s, k, &p);
 
 	kdk_error_free(err);
 	return !err && p->addr == task->addr;
@@ -97,32 +98,21 @@ static bool thread_info_of(struct session *s, const struct ktask *task,
 	return true;
 }
 
-static void state_text(struct session *s, const struct ktask *task,
+static void state_text(const struct ktasks *k, const struct ktask *task,
 		       char *buf, size_t len)
 {
-	const struct ktasks *k;
-	struct kdk_error *err = session_tasks(s, &k);
-
-	buf[0] = '\0';
-	if (!err)
-		task_state_verbose(ktasks_state_bits(k), task->state, buf,
-				   len);
-	kdk_error_free(err);
+	task_state_verbose(ktasks_state_bits(k), task->state, buf, len);
 	if (!buf[0])
 		snprintf(buf, len, "(unknown)");
 }
 
-struct kdk_error *context_show(struct session *s, const struct ktask *task)
+void context_show(struct session *s, const struct ktasks *k,
+		  const struct ktask *task)
 {
-	const struct ktasks *k;
-	struct kdk_error *err = session_tasks(s, &k);
+	size_t same = context_pid_count(k, task);
 	char state[128];
 	uint64_t ti;
-	size_t same;
 
-	if (err)
-		return err;
-	same = context_pid_count(k, task);
 	fprintf(s->out, "    PID: %" PRId32 "\n", task->pid);
 	fprintf(s->out, "COMMAND: \"%s\"\n", task->comm);
 	fprintf(s->out, "   TASK: %" PRIx64 "  ", task->addr);
@@ -135,16 +125,16 @@ struct kdk_error *context_show(struct session *s, const struct ktask *task)
 		fprintf(s->out, "    CPU: %d\n", task->cpu);
 	else
 		fprintf(s->out, "    CPU: (unknown)\n");
-	state_text(s, task, state, sizeof(state));
+	state_text(k, task, state, sizeof(state));
 	fprintf(s->out, "  STATE: %s ", state);
 	if (task->active)
-		fputs(is_panic_task(s, task) ? "(PANIC)" : "(ACTIVE)", s->out);
+		fputs(is_panic_task(s, k, task) ? "(PANIC)" : "(ACTIVE)",
+		      s->out);
 	fputc('\n', s->out);
-	return NULL;
 }
 
-void context_json_members(struct session *s, struct json_writer *w,
-			  const struct ktask *task)
+void context_json_members(struct session *s, const struct ktasks *k,
+			  struct json_writer *w, const struct ktask *task)
 {
 	char buf[128];
 
@@ -154,8 +144,8 @@ void context_json_members(struct session *s, struct json_writer *w,
 	json_key_string(w, "task", buf);
 	json_key_int(w, "cpu", task->cpu);
 	json_key_string(w, "st", task->st);
-	state_text(s, task, buf, sizeof(buf));
+	state_text(k, task, buf, sizeof(buf));
 	json_key_string(w, "state", buf);
 	json_key_bool(w, "active", task->active);
-	json_key_bool(w, "panic", is_panic_task(s, task));
+	json_key_bool(w, "panic", is_panic_task(s, k, task));
 }

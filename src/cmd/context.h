@@ -28,12 +28,13 @@ size_t context_pid_count(const struct ktasks *k, const struct ktask *task);
 void context_print_header(struct session *s, const struct ktask *task);
 
 /* crash's show_context() block (PID, COMMAND, TASK, CPU, STATE), as `set`
- * prints it. */
-struct kdk_error *context_show(struct session *s, const struct ktask *task);
+ * prints it. k: session_tasks()'s, which task is one of. */
+void context_show(struct session *s, const struct ktasks *k,
+		  const struct ktask *task);
 
-/* The same facts as JSON object members (pid, command, task, cpu, state,
- * state_name, active, panic). */
-void context_json_members(struct session *s, struct json_writer *w,
-			  const struct ktask *task);
+/* The same facts as JSON object members (pid, command, task, cpu, st,
+ * state, active, panic). */
+void context_json_members(struct session *s, const struct ktasks *k,
+			  struct json_writer *w, const struct ktask *task);
 
 #endif

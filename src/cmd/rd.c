@@ -379,6 +379,7 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
  * user address, the task's page tables. */
 static struct kdk_error *user_space(struct session *s, struct rd_opts *o)
 {
+	const struct ktasks *k;
 	const struct ktask *task;
 	const struct kbtf *btf;
 	struct kdk_error *err;
@@ -392,7 +393,9 @@ static struct kdk_error *user_space(struct session *s, struct rd_opts *o)
 		return kdk_error(KDK_ERR_USAGE, "-u: %" PRIx64 " is not a user "
 				 "virtual address", o->addr);
 	o->user = true;
-	err = session_context(s, &task);
+	err = session_tasks(s, &k);
+	if (!err)
+		err = session_context(s, k, &task);
 	if (!err)
 		err = session_btf(s, &btf);
 	if (!err)

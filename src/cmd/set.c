@@ -53,15 +53,18 @@ static struct kdk_error *set_json(struct session *s, const char *value)
 }
 
 /* The current task, as crash shows it after every change. */
-static struct kdk_error *show(struct session *s, const struct ktask *task)
+static struct kdk_error *show(struct session *s, const struct ktasks *k,
+			      const struct ktask *task)
 {
 	struct json_writer w;
 
-	if (!s->json)
-		return context_show(s, task);
+	if (!s->json) {
+		context_show(s, k, task);
+		return NULL;
+	}
 	json_init(&w, s->out, true);
 	json_begin_object(&w);
-	context_json_members(s, &w, task);
+	context_json_members(s, k, &w, task);
 	json_end_object(&w);
 	json_finish(&w);
 	return NULL;
@@ -69,26 +72,34 @@ static struct kdk_error *show(struct session *s, const struct ktask *task)
 
 static struct kdk_error *show_current(struct session *s)
 {
+	const struct ktasks *k;
 	const struct ktask *task;
-	struct kdk_error *err = session_context(s, &task);
+	struct kdk_error *err = session_tasks(s, &k);
 
-	return err ? err : show(s, task);
+	if (!err)
+		err = session_context(s, k, &task);
+	return err ? err : show(s, k, task);
 }
 
-static struct kdk_error *switch_to(struct session *s, const struct ktask *task)
+static struct kdk_error *switch_to(struct session *s, const struct ktasks *k,
+				   const struct ktask *task)
 {
 	session_set_context(s, task);
-	return show(s, task);
+	return show(s, k, task);
 }
 
 static struct kdk_error *set_panic(struct session *s)
 {
+	const struct ktasks *k;
 	const struct ktask *task;
-	struct kdk_error *err = session_panic_task(s, &task);
+	struct kdk_error *err = session_tasks(s, &k);
 
 	if (err)
+		return err;
+	err = session_panic_task(s, k, &task);
+	if (err)
 		return kdk_error_wrap(err, "no panic task found");
-	return switch_to(s, task);
+	return switch_to(s, k, task);
 }
 
 static struct kdk_error *set_cpu(struct session *s, const char *arg)
@@ -114,7 +125,7 @@ static struct kdk_error *set_cpu(struct session *s, const char *arg)
 	if (!task)
 		return kdk_error(KDK_ERR_NOT_FOUND, "cannot determine active "
 				 "task on cpu %ld", cpu);
-	return switch_to(s, task);
+	return switch_to(s, k, task);
 }
 
 static struct kdk_error *set_task(struct session *s, const char *arg)
@@ -125,7 +136,7 @@ static struct kdk_error *set_task(struct session *s, const char *arg)
 
 	if (!err)
 		err = context_task_arg(k, arg, &task);
-	return err ? err : switch_to(s, task);
+	return err ? err : switch_to(s, k, task);
 }
 
 /* A PID or task address rather than a setting's name: digits, or hex. */

@@ -17,6 +17,7 @@
 #define MAX_TASKS 256
 
 struct task_args {
+	const struct ktasks *k;		/* session_tasks()'s */
 	char format;			/* 'x', 'd' or 0: the session's radix */
 	char *members;			/* "a,b.c" or NULL: the whole struct */
 	const struct ktask *tasks[MAX_TASKS];
@@ -191,7 +192,7 @@ static struct kdk_error *print_json(struct session *s, struct json_writer *w,
 		return err;
 	}
 	json_begin_object(w);
-	context_json_members(s, w, task);
+	context_json_members(s, a->k, w, task);
 	json_key(w, "task_struct");
 	if (!a->members) {
 		value_json_member(w, t, data, 0, 0, task->addr);
@@ -250,10 +251,11 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 		a->format = (char)c;
 	}
 	err = session_tasks(s, &k);
+	a->k = k;
 	for (int i = o.ind; !err && i < argc; i++)
 		err = add_operand(s, k, a, argv[i]);
 	if (!err && !a->n) {
-		err = session_context(s, &a->tasks[0]);
+		err = session_context(s, k, &a->tasks[0]);
 		a->n = !err;
 	}
 	if (!a->format && s->radix == 16)

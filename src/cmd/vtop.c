@@ -241,7 +241,7 @@ static struct kdk_error *user_root(struct session *s, struct vtop_args *a)
 	err = session_tasks(s, &k);
 	if (!err)
 		err = a->task ? context_task_arg(k, a->task, &task)
-			      : session_context(s, &task);
+			      : session_context(s, k, &task);
 	if (!err)
 		err = session_btf(s, &btf);
 	if (!err)

@@ -103,14 +103,15 @@ struct kdk_error *session_tasks(struct session *s,
 
 /* The current task, as crash's context: at first the task that
  * panicked, else CPU 0's active task (a live kernel), else CPU 0's idle
- * task; then whichever `set` chose. Like session_tasks()'s, the pointer
- * lives until the next call. */
-struct kdk_error *session_context(struct session *s,
+ * task; then whichever `set` chose. k is session_tasks()'s (these never
+ * read the tasks again, so k and its tasks stay valid). */
+struct kdk_error *session_context(struct session *s, const struct ktasks *k,
 				  const struct ktask **out);
 /* Make task (one of session_tasks()'s) the current task. */
 void session_set_context(struct session *s, const struct ktask *task);
-/* The task that panicked; KDK_ERR_NOT_FOUND when none did. */
-struct kdk_error *session_panic_task(struct session *s,
+/* The task that panicked, looked for once; KDK_ERR_NOT_FOUND when none
+ * did. */
+struct kdk_error *session_panic_task(struct session *s, const struct ktasks *k,
 				     const struct ktask **out);
 
 /* After session_open_dump, the symbols of the vmlinux it was given,

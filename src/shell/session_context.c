@@ -9,15 +9,12 @@
 #include "kernel/tasks.h"
 #include "shell/session.h"
 
-struct kdk_error *session_panic_task(struct session *s,
+struct kdk_error *session_panic_task(struct session *s, const struct ktasks *k,
 				     const struct ktask **out)
 {
-	const struct ktasks *k;
 	const struct ktask *task = NULL;
-	struct kdk_error *err = session_tasks(s, &k);
+	struct kdk_error *err;
 
-	if (err)
-		return err;
 	if (!s->panic_looked) {
 		const struct kbtf *btf = NULL;
 		enum panic_task_source how;
@@ -53,7 +50,7 @@ static struct kdk_error *default_context(struct session *s,
 					 uint64_t *addr)
 {
 	const struct ktask *task;
-	struct kdk_error *err = session_panic_task(s, &task);
+	struct kdk_error *err = session_panic_task(s, k, &task);
 
 	if (err) {
 		kdk_error_free(err);
@@ -68,15 +65,12 @@ static struct kdk_error *default_context(struct session *s,
 	return NULL;
 }
 
-struct kdk_error *session_context(struct session *s,
+struct kdk_error *session_context(struct session *s, const struct ktasks *k,
 				  const struct ktask **out)
 {
-	const struct ktasks *k;
 	const struct ktask *task;
-	struct kdk_error *err = session_tasks(s, &k);
+	struct kdk_error *err;
 
-	if (err)
-		return kdk_error_wrap(err, "the current task");
 	if (!s->context) {
 		err = default_context(s, k, &s->context);
 		if (err)
