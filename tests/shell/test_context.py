@@ -46,6 +46,8 @@ USER_SCENARIOS = ("sysrq", "oops", "oom")
 QEMU_ELF = [p for p in ALL if p[1]["path"].name == "vmcore.elf" and
             p[1]["manifest"]["method"] == "qemu" and
             p[1]["manifest"]["scenario"] in USER_SCENARIOS]
+QEMU_FLAT = [p for p in ALL if p[1]["path"].name == "vmcore.flat" and
+             p[1]["manifest"]["scenario"] == "sysrq"]
 KDUMP = [p for p in ALL if p[1]["path"].name == "vmcore" and
          p[1]["manifest"]["scenario"] in USER_SCENARIOS]
 X86_KDUMP = [p for p in KDUMP if p[1]["arch"] == "x86_64" and
@@ -265,6 +267,22 @@ def test_rd_u_reads_the_panic_task_argv(kdumpkit, kdumpkit_bin, info):
     assert elf_read_phys(info["path"], pa, room) == argv[:room]
     phys = ok(kdumpkit, info, [f"rd -p -8 {pa:x} {room}"])
     assert rd_bytes(phys) == argv[:room]
+
+
+@pytest.mark.parametrize("info", **params(QEMU_FLAT))
+def test_rd_u_flattened_is_the_elf(kdumpkit, info):
+    """QEMU's flattened kdump-zlib dump of the same run holds the same
+    memory, user pages included: the same argv, the same walk."""
+    elf = dict(info, path=info["path"].with_name("vmcore.elf"))
+    if not elf["path"].is_file():
+        pytest.skip("no ELF dump beside it")
+    pid = facts(info)["panic_pid"]
+    _, start, end = task_mm(kdumpkit, info, pid)
+    cmds = [f"set {pid}", f"rd -u {start:x} {(end - start + 7) // 8}",
+            f"vtop -u {end - 1:x}"]
+    flat = ok(kdumpkit, info, cmds)
+    assert flat == ok(kdumpkit, elf, cmds)
+    assert "sh.-c.echo c > /" in flat and "proc/sysrq-trigg" in flat
 
 
 @pytest.mark.parametrize("info", **params(QEMU_ELF))
