@@ -204,8 +204,10 @@ const struct command cmd_set_def = {
 	.help =
 "With no argument, shows the current task: the one commands such as\n"
 "task, bt, rd -u and vtop -u work on when given none. It starts as the\n"
-"task that panicked (the current task of the kernel's panic_cpu, or of\n"
-"the CPU whose stack runs through panic() or crash_kexec()); on a live\n"
+"task that panicked: the current task of the kernel's panic_cpu; where\n"
+"the symbols lack it (arm64 without a vmlinux), of the CPU whose stack\n"
+"runs through panic() or crash_kexec(), else of the CPU the log's last\n"
+"\"CPU: N PID: P\" header names, if P is running there. On a live\n"
 "kernel, or a dump where no CPU panicked, CPU 0's current task.\n"
 "\n"
 "  pid     make the task with this PID the current task (the first one,\n"

@@ -1,7 +1,10 @@
 #include "kernel/panic_task.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kernel/printk.h"
 #include "kernel/sysinfo.h"
 #include "unwind/unwind.h"
 
@@ -34,9 +37,11 @@ static struct kdk_error *panic_frame(void *arg, const struct unwind_frame *f)
 	return NULL;
 }
 
-static const struct ktask *by_panic_cpu(struct target *t,
-					const struct symtab *syms,
-					const struct ktasks *k)
+/* The kernel's panic_cpu: false if it cannot be read (no symbol); else
+ * *out is the panic task, NULL when panic_cpu says nobody panicked
+ * (PANIC_CPU_INVALID). */
+static bool by_panic_cpu(struct target *t, const struct symtab *syms,
+			 const struct ktasks *k, const struct ktask **out)
 {
 	uint64_t addr;
 	int32_t cpu;
@@ -44,10 +49,53 @@ static const struct ktask *by_panic_cpu(struct target *t,
 	if (!unwind_ok(sysinfo_symbol(target_dump(t), syms, "panic_cpu",
 				      &addr)) ||
 	    !unwind_ok(target_read_kvaddr(t, addr, &cpu, sizeof(cpu))))
+		return false;
+	*out = cpu >= 0 && cpu < ktasks_cpus(k) ? ktasks_active(k, cpu) : NULL;
+	return true;
+}
+
+struct log_search {
+	int cpu;
+	int32_t pid;
+};
+
+/* lib/dump_stack.c: dump_stack_print_info() heads every oops, BUG,
+ * WARN and panic stack dump with "CPU: %d PID: %d Comm: %.20s ...". */
+static struct kdk_error *cpu_line(void *arg, const struct printk_record *r)
+{
+	struct log_search *ls = arg;
+	char head[64];
+	size_t n = r->text_len < sizeof(head) - 1 ? r->text_len :
+		   sizeof(head) - 1;
+	int cpu, pid;
+
+	memcpy(head, r->text, n);
+	head[n] = '\0';
+	if (sscanf(head, "CPU: %d PID: %d Comm: ", &cpu, &pid) == 2) {
+		ls->cpu = cpu;
+		ls->pid = pid;
+	}
+	return NULL;
+}
+
+/*
+ * The kernel's own last word on who crashed: the last "CPU: N PID: P"
+ * line of its log, taken only if P is then the active task of CPU N. An
+ * oops that goes straight to a capture kernel saves the faulting
+ * registers, not a stack through panic(), so on arm64 without panic_cpu
+ * this is what is left.
+ */
+static const struct ktask *by_log(struct target *t, const struct ktasks *k)
+{
+	const struct vmcoreinfo *vi = dump_vmcoreinfo(target_dump(t));
+	struct log_search ls = { .cpu = -1 };
+	const struct ktask *task;
+
+	if (!vi || !unwind_ok(printk_each(t, vi, cpu_line, &ls)) ||
+	    ls.cpu < 0 || ls.cpu >= ktasks_cpus(k))
 		return NULL;
-	if (cpu < 0 || cpu >= ktasks_cpus(k))
-		return NULL;	/* PANIC_CPU_INVALID: nobody panicked */
-	return ktasks_active(k, cpu);
+	task = ktasks_active(k, ls.cpu);
+	return task && task->pid == ls.pid ? task : NULL;
 }
 
 /*
@@ -117,12 +165,16 @@ struct kdk_error *panic_task_find(struct target *t, const struct symtab *syms,
 				  const struct ktask **out,
 				  enum panic_task_source *how)
 {
-	const struct ktask *task = by_panic_cpu(t, syms, k);
+	const struct ktask *task = NULL;
 
 	*how = PANIC_TASK_PANIC_CPU;
-	if (!task && syms) {
-		task = by_stack(t, syms, btf, k);
+	if (!by_panic_cpu(t, syms, k, &task)) {
 		*how = PANIC_TASK_STACK;
+		task = syms ? by_stack(t, syms, btf, k) : NULL;
+		if (!task) {
+			*how = PANIC_TASK_LOG;
+			task = by_log(t, k);
+		}
 	}
 	if (!task)
 		return kdk_error(KDK_ERR_NOT_FOUND, "no task panicked by what "
