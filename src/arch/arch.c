@@ -76,6 +76,19 @@ struct kdk_error *arch_vtop(struct arch *a, uint64_t vaddr,
 	return a->ops->vtop(a->priv, vaddr, out);
 }
 
+struct kdk_error *arch_uvtop(struct arch *a, uint64_t root, uint64_t vaddr,
+			     struct arch_vtop *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->vaddr = vaddr;
+	return a->ops->uvtop(a->priv, root, vaddr, out);
+}
+
+enum arch_addr_kind arch_addr_kind(struct arch *a, uint64_t vaddr)
+{
+	return a->ops->addr_kind(a->priv, vaddr);
+}
+
 struct kdk_error *arch_ptov(struct arch *a, uint64_t paddr, uint64_t *vaddr)
 {
 	return a->ops->ptov(a->priv, paddr, vaddr);

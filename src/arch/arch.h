@@ -63,6 +63,15 @@ struct arch_layout {
 	bool direct_map_known;		/* from a symbol or detected */
 };
 
+/* What an address is to an arch: one a task's own page tables map (below
+ * TASK_SIZE), one the kernel's map, or neither (x86_64's non-canonical
+ * hole). */
+enum arch_addr_kind {
+	ARCH_ADDR_USER,
+	ARCH_ADDR_KERNEL,
+	ARCH_ADDR_NEITHER,
+};
+
 struct arch_ops {
 	const char *name;
 	/* ELF machine names it handles (uname -m and dump headers). */
@@ -73,6 +82,12 @@ struct arch_ops {
 	 * taken up to the entry that failed. */
 	struct kdk_error *(*vtop)(void *priv, uint64_t vaddr,
 				  struct arch_vtop *out);
+	/* Walk a user address space's page tables from root, the physical
+	 * address of its top table (the page mm->pgd points at). Only user
+	 * addresses: out as for vtop. */
+	struct kdk_error *(*uvtop)(void *priv, uint64_t root, uint64_t vaddr,
+				   struct arch_vtop *out);
+	enum arch_addr_kind (*addr_kind)(void *priv, uint64_t vaddr);
 	struct kdk_error *(*ptov)(void *priv, uint64_t paddr, uint64_t *vaddr);
 	/* Learn what only symbols say (randomized region bases ...). */
 	struct kdk_error *(*use_symbols)(void *priv, arch_symbol_fn *fn,
@@ -99,6 +114,9 @@ void arch_close(struct arch *a);
 
 struct kdk_error *arch_vtop(struct arch *a, uint64_t vaddr,
 			    struct arch_vtop *out);
+struct kdk_error *arch_uvtop(struct arch *a, uint64_t root, uint64_t vaddr,
+			     struct arch_vtop *out);
+enum arch_addr_kind arch_addr_kind(struct arch *a, uint64_t vaddr);
 struct kdk_error *arch_ptov(struct arch *a, uint64_t paddr, uint64_t *vaddr);
 struct kdk_error *arch_use_symbols(struct arch *a, arch_symbol_fn *fn,
 				   void *arg);

@@ -69,16 +69,13 @@ static uint64_t desc_addr(const struct arm64 *a, uint64_t desc)
 	return addr;
 }
 
-static struct kdk_error *arm64_vtop(void *priv, uint64_t vaddr,
-				    struct arch_vtop *out)
+/* The walk the MMU does from the top table at root; vaddr's bits from
+ * walk_bits up are the caller's business (TTBR0 or TTBR1). */
+static struct kdk_error *walk(struct arm64 *a, uint64_t root, uint64_t vaddr,
+			      struct arch_vtop *out)
 {
-	struct arm64 *a = priv;
-	uint64_t table = a->pgd;
+	uint64_t table = root;
 
-	if (vaddr >> a->walk_bits != ~0ULL >> a->walk_bits)
-		return kdk_error(KDK_ERR_NOT_PRESENT, "not a kernel address "
-				 "(the kernel's tables start at %#llx)",
-				 (unsigned long long)(~0ULL << a->walk_bits));
 	for (int i = 0; i < a->levels; i++) {
 		int shift = level_shift(a, i);
 		int bits = i == 0 ? a->walk_bits - shift : a->page_shift - 3;
@@ -113,6 +110,50 @@ static struct kdk_error *arm64_vtop(void *priv, uint64_t vaddr,
 		table = desc_addr(a, desc);
 	}
 	return NULL;	/* not reached: the last level always returns */
+}
+
+static struct kdk_error *arm64_vtop(void *priv, uint64_t vaddr,
+				    struct arch_vtop *out)
+{
+	struct arm64 *a = priv;
+
+	if (vaddr >> a->walk_bits != ~0ULL >> a->walk_bits)
+		return kdk_error(KDK_ERR_NOT_PRESENT, "not a kernel address "
+				 "(the kernel's tables start at %#llx)",
+				 (unsigned long long)(~0ULL << a->walk_bits));
+	return walk(a, a->pgd, vaddr, out);
+}
+
+/* User pointers may carry a tag in their top byte, which the MMU ignores
+ * for TTBR0 (TBI0; Documentation/arm64/tagged-pointers.rst). User space
+ * is the low TTBR0 range of as many bits as the kernel's (6.1 sets T0SZ
+ * and T1SZ alike from vabits_actual). */
+static uint64_t untag(uint64_t vaddr)
+{
+	return vaddr >> 56 == 0xff ? vaddr : vaddr & ((1ULL << 56) - 1);
+}
+
+static enum arch_addr_kind arm64_addr_kind(void *priv, uint64_t vaddr)
+{
+	struct arm64 *a = priv;
+
+	if (vaddr >> a->walk_bits == ~0ULL >> a->walk_bits)
+		return ARCH_ADDR_KERNEL;
+	if (untag(vaddr) >> a->walk_bits == 0)
+		return ARCH_ADDR_USER;
+	return ARCH_ADDR_NEITHER;
+}
+
+static struct kdk_error *arm64_uvtop(void *priv, uint64_t root,
+				     uint64_t vaddr, struct arch_vtop *out)
+{
+	struct arm64 *a = priv;
+
+	if (arm64_addr_kind(a, vaddr) != ARCH_ADDR_USER)
+		return kdk_error(KDK_ERR_NOT_PRESENT, "not a user address "
+				 "(user space ends at %#llx)",
+				 (unsigned long long)(1ULL << a->walk_bits));
+	return walk(a, root, untag(vaddr), out);
 }
 
 static struct kdk_error *arm64_ptov(void *priv, uint64_t paddr,
@@ -259,6 +300,8 @@ const struct arch_ops arch_arm64_ops = {
 	.open = arm64_open,
 	.close = arm64_close,
 	.vtop = arm64_vtop,
+	.uvtop = arm64_uvtop,
+	.addr_kind = arm64_addr_kind,
 	.ptov = arm64_ptov,
 	.use_symbols = arm64_use_symbols,
 	.layout = arm64_layout,

@@ -75,13 +75,15 @@ static bool canonical(const struct x86_64 *x, uint64_t vaddr)
 	       vaddr;
 }
 
+/* Entry index of table, the level-th from the top. The top table of the
+ * kernel's own tables (table == x->pgd) was read once at open. */
 static struct kdk_error *read_entry(struct x86_64 *x, uint64_t table,
 				    unsigned int index, int level,
 				    uint64_t *entry)
 {
 	struct kdk_error *err;
 
-	if (level == 0) {
+	if (level == 0 && table == x->pgd) {
 		*entry = x->top[index];
 		return NULL;
 	}
@@ -91,15 +93,12 @@ static struct kdk_error *read_entry(struct x86_64 *x, uint64_t table,
 			      (unsigned long long)table);
 }
 
-static struct kdk_error *x86_64_vtop(void *priv, uint64_t vaddr,
-				     struct arch_vtop *out)
+/* The walk the MMU does from the top table at root. */
+static struct kdk_error *walk(struct x86_64 *x, uint64_t root,
+			      uint64_t vaddr, struct arch_vtop *out)
 {
-	struct x86_64 *x = priv;
-	uint64_t table = x->pgd;
+	uint64_t table = root;
 
-	if (!canonical(x, vaddr))
-		return kdk_error(KDK_ERR_NOT_PRESENT, "not a canonical "
-				 "address (%d-level paging)", x->levels);
 	for (int i = 0; i < x->levels; i++) {
 		int shift = level_shift(x, i);
 		unsigned int index = (vaddr >> shift) % ENTRIES;
@@ -128,6 +127,40 @@ static struct kdk_error *x86_64_vtop(void *priv, uint64_t vaddr,
 		}
 	}
 	return NULL;	/* not reached: the last level always returns */
+}
+
+static struct kdk_error *x86_64_vtop(void *priv, uint64_t vaddr,
+				     struct arch_vtop *out)
+{
+	struct x86_64 *x = priv;
+
+	if (!canonical(x, vaddr))
+		return kdk_error(KDK_ERR_NOT_PRESENT, "not a canonical "
+				 "address (%d-level paging)", x->levels);
+	return walk(x, x->pgd, vaddr, out);
+}
+
+/* User space is the lower half of the canonical addresses: below
+ * 1 << 47 (4 levels) or 1 << 56 (5 levels), TASK_SIZE_MAX being a page
+ * less (arch/x86/include/asm/page_64_types.h). */
+static enum arch_addr_kind x86_64_addr_kind(void *priv, uint64_t vaddr)
+{
+	struct x86_64 *x = priv;
+
+	if (!canonical(x, vaddr))
+		return ARCH_ADDR_NEITHER;
+	return vaddr >> 63 ? ARCH_ADDR_KERNEL : ARCH_ADDR_USER;
+}
+
+static struct kdk_error *x86_64_uvtop(void *priv, uint64_t root,
+				      uint64_t vaddr, struct arch_vtop *out)
+{
+	struct x86_64 *x = priv;
+
+	if (x86_64_addr_kind(x, vaddr) != ARCH_ADDR_USER)
+		return kdk_error(KDK_ERR_NOT_PRESENT, "not a user address "
+				 "(%d-level paging)", x->levels);
+	return walk(x, root & x->addr_mask, vaddr, out);
 }
 
 static struct kdk_error *x86_64_ptov(void *priv, uint64_t paddr,
@@ -410,6 +443,8 @@ const struct arch_ops arch_x86_64_ops = {
 	.open = x86_64_open,
 	.close = x86_64_close,
 	.vtop = x86_64_vtop,
+	.uvtop = x86_64_uvtop,
+	.addr_kind = x86_64_addr_kind,
 	.ptov = x86_64_ptov,
 	.use_symbols = x86_64_use_symbols,
 	.layout = x86_64_layout,

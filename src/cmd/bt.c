@@ -441,6 +441,16 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 			one = true;
 		}
 	}
+	/* No task named: the current task, once `set` chose one (until
+	 * then it is the panic task, which the panic CPU's stack shows). */
+	char context[24], *context_argv[] = { argv[0], context, NULL };
+
+	if (!all && !one && o.ind == argc && s->context_chosen) {
+		snprintf(context, sizeof(context), "%" PRIx64, s->context);
+		argv = context_argv;
+		argc = 2;
+		o.ind = 1;
+	}
 	for (int i = o.ind; i < argc; i++) {
 		char *end;
 

@@ -10,6 +10,7 @@
 #include "cmd/address.h"
 #include "cmd/commands.h"
 #include "debuginfo/symtab.h"
+#include "kernel/task_mm.h"
 #include "target/target.h"
 
 /* crash prints this many printable bytes per line with -a. */
@@ -23,6 +24,9 @@ struct rd_opts {
 	bool ascii_column;	/* hex words and no -x */
 	bool ascii_only;	/* -a */
 	bool physical;		/* -p */
+	bool user;		/* -u, or a user address without -k */
+	bool kernel;		/* -k */
+	uint64_t root;		/* user: the current task's page tables */
 	uint64_t addr;
 	uint64_t count;		/* words, or bytes with -a */
 };
@@ -36,6 +40,8 @@ static struct kdk_error *read_mem(struct session *s, const struct rd_opts *o,
 		return kdk_error(KDK_ERR_NOT_PRESENT, "no kernel virtual "
 				 "memory: %s", s->target_why ?
 				 s->target_why : "no dump");
+	if (o->user)
+		return target_read_uvaddr(s->target, o->root, addr, buf, len);
 	return target_read_kvaddr(s->target, addr, buf, len);
 }
 
@@ -171,6 +177,7 @@ static struct kdk_error *dump_words(struct session *s,
 		json_begin_object(&w);
 		json_key_uint(&w, "size", o->size);
 		json_key_bool(&w, "physical", o->physical);
+		json_key_bool(&w, "user", o->user);
 		json_key(&w, "words");
 		json_begin_array(&w);
 	}
@@ -310,10 +317,8 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 			o->radix = RD_UNSIGNED;
 			break;
 		case 'u':
-			/* crash's -u: a user virtual address, which needs a
-			 * task's page tables. */
-			return kdk_error(KDK_ERR_NOT_BUILT, "-u: user virtual "
-					 "addresses are not read yet");
+			o->user = true;
+			break;
 		case 's':
 		case 'S':
 			o->radix = RD_SYMBOLIC;
@@ -328,10 +333,14 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 		case 'e':
 			end_arg = co.arg;
 			break;
-		case 'k':	/* kernel virtual: the default */
+		case 'k':
+			o->kernel = true;
 			break;
 		}
 	}
+	if (o->user + o->kernel + o->physical > 1)
+		return command_usage(&cmd_rd_def, "-u, -k and -p exclude each "
+				     "other");
 	if (co.ind >= argc)
 		return command_usage(&cmd_rd_def, "an address is needed");
 	err = address_parse(s, argv[co.ind], &o->addr);
@@ -365,6 +374,35 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 	return NULL;
 }
 
+/* crash's guess without -u or -k: an address below the top of user
+ * space is the current task's, anything else the kernel's. Then, for a
+ * user address, the task's page tables. */
+static struct kdk_error *user_space(struct session *s, struct rd_opts *o)
+{
+	const struct ktasks *k;
+	const struct ktask *task;
+	const struct kbtf *btf;
+	struct kdk_error *err;
+
+	if (o->physical || o->kernel || !s->target)
+		return NULL;
+	if (!o->user &&
+	    target_addr_kind(s->target, o->addr) != ARCH_ADDR_USER)
+		return NULL;
+	if (target_addr_kind(s->target, o->addr) != ARCH_ADDR_USER)
+		return kdk_error(KDK_ERR_USAGE, "-u: %" PRIx64 " is not a user "
+				 "virtual address", o->addr);
+	o->user = true;
+	err = session_tasks(s, &k);
+	if (!err)
+		err = session_context(s, k, &task);
+	if (!err)
+		err = session_btf(s, &btf);
+	if (!err)
+		err = task_user_root(s->target, btf, task, &o->root);
+	return err;
+}
+
 static struct kdk_error *cmd_rd(struct session *s, int argc, char **argv)
 {
 	struct rd_opts o = { .size = 8, .ascii_column = true };
@@ -377,6 +415,8 @@ static struct kdk_error *cmd_rd(struct session *s, int argc, char **argv)
 	n = take_sizes(argc, argv, &o.size, rest);
 	err = parse(s, n, rest, &o);
 	if (!err)
+		err = user_space(s, &o);
+	if (!err)
 		err = o.ascii_only ? dump_ascii(s, &o) : dump_words(s, &o);
 	free(rest);
 	return err;
@@ -386,12 +426,15 @@ const struct command cmd_rd_def = {
 	.name = "rd",
 	.fn = cmd_rd,
 	.summary = "read memory",
-	.synopsis = "rd [-adDspx][-8|-16|-32|-64][-e addr] [address | symbol] "
+	.synopsis = "rd [-adDspxuk][-8|-16|-32|-64][-e addr] [address | symbol] "
 		    "[count]",
 	.help =
 "Shows count words of memory (one if no count is given) from a kernel\n"
-"virtual address, a symbol or an expression of symbols, or with -p a\n"
-"physical address. Each line begins with the address of its first word.\n"
+"virtual address, a symbol or an expression of symbols, a user virtual\n"
+"address of the current task (see set), or with -p a physical address.\n"
+"Without -u or -k, an address below the top of user space is taken as\n"
+"the current task's, as crash does. Each line begins with the address\n"
+"of its first word.\n"
 "Hexadecimal words are followed by the same bytes as ASCII, with a dot\n"
 "for each byte that is not printable.\n"
 "\n"
@@ -404,10 +447,16 @@ const struct command cmd_rd_def = {
 "  -a   the bytes as text, up to the first that is not printable (or\n"
 "       count bytes), 60 to a line.\n"
 "  -p   the address is physical.\n"
+"  -u   the address is a user virtual address of the current task,\n"
+"       read through its page tables (task->mm->pgd); a kernel\n"
+"       thread has none.\n"
+"  -k   the address is a kernel virtual address.\n"
 "  -e addr  read up to addr instead of giving a count.\n"
 "\n"
 "A word that cannot be read (an address not mapped, a page excluded from\n"
-"the dump) ends the output with a line that says why.",
+"the dump) ends the output with a line that says why. Dumps made with\n"
+"dump level 31 (makedumpfile -d 31, kdump's default) leave every user\n"
+"page out: rd -u says so.",
 	.examples =
 "The start of the kernel's version string:\n"
 "\n"

@@ -25,6 +25,7 @@ static const struct command *const commands[] = {
 	&cmd_struct_def,
 	&cmd_sym_def,
 	&cmd_sys_def,
+	&cmd_task_def,
 	&cmd_union_def,
 	&cmd_vtop_def,
 	&cmd_whatis_def,

@@ -9,8 +9,13 @@
 #include "base/json.h"
 #include "cmd/address.h"
 #include "cmd/commands.h"
+#include "cmd/context.h"
 #include "debuginfo/symtab.h"
+#include "kernel/task_mm.h"
 #include "target/target.h"
+
+/* crash's UVADDR_PRLEN on x86_64 and arm64. */
+#define UVADDR_WIDTH 10
 
 /* x86_64 page-table entry bits (arch/x86/include/asm/pgtable_types.h),
  * named as crash names them; bit 7 is PSE above the last level and PAT
@@ -92,13 +97,12 @@ static void print_size_suffix(struct session *s, uint64_t size)
 		fprintf(s->out, "  (%" PRIu64 "KB)", size >> 10);
 }
 
+static void print_page(struct session *s, const struct arch_vtop *v,
+		       bool user);
+
 static void print_text(struct session *s, const struct arch_vtop *v,
 		       bool mapped)
 {
-	const struct arch_vtop_step *last;
-	char phys[24];
-	int w, left;
-
 	fprintf(s->out, "%-16s  %-16s\n", "VIRTUAL", "PHYSICAL");
 	if (mapped)
 		fprintf(s->out, "%-16" PRIx64 "  %-16" PRIx64 "\n\n", v->vaddr,
@@ -117,14 +121,25 @@ static void print_text(struct session *s, const struct arch_vtop *v,
 		fprintf(s->out, "%6s: %" PRIx64 " => %" PRIx64 "\n", st->level,
 			st->table + (uint64_t)st->index * 8, st->entry);
 	}
-	if (!mapped)
-		return;
+	if (mapped)
+		print_page(s, v, false);
+}
+
+/* The page found, and the last entry with its page and its flags, in
+ * columns as wide as the values. crash ends a user 4K page's line with
+ * the blanks before where it would say "(ZERO PAGE)". */
+static void print_page(struct session *s, const struct arch_vtop *v,
+		       bool user)
+{
+	const struct arch_vtop_step *last;
+	char phys[24];
+	int w, left;
+
 	fprintf(s->out, "  PAGE: %" PRIx64, v->paddr & ~(v->page_size - 1));
 	print_size_suffix(s, v->page_size);
+	if (user && v->page_size == 4096)
+		fputs("  ", s->out);
 	fputs("\n\n", s->out);
-
-	/* The last entry, its page and its flags, in columns as wide as
-	 * the values. */
 	last = &v->steps[v->nsteps - 1];
 	w = snprintf(phys, sizeof(phys), "%" PRIx64, last->entry);
 	if (w < 3)
@@ -140,11 +155,51 @@ static void print_text(struct session *s, const struct arch_vtop *v,
 		fputc('\n', s->out);
 }
 
+/* Where a table entry is, as crash names it: physical on x86_64, in the
+ * linear map on arm64 (where crash reads the tables through it). */
+static uint64_t entry_address(struct session *s, uint64_t paddr)
+{
+	uint64_t va;
+
+	if (is_x86_64(s) || !succeeded(target_ptov(s->target, paddr, &va)))
+		return paddr;
+	return va;
+}
+
+/* crash's user-address layout: no top-table lines on x86_64 (the table
+ * is the task's, not a symbol's), "PAGE DIRECTORY: pgd" on arm64, then
+ * each level as "LEVEL: entry => value". */
+static void print_user_text(struct session *s, const struct arch_vtop *v,
+			    bool mapped)
+{
+	fprintf(s->out, "%-*s  %-16s\n", UVADDR_WIDTH, "VIRTUAL", "PHYSICAL");
+	if (mapped)
+		fprintf(s->out, "%-*" PRIx64 "  %-16" PRIx64 "\n\n",
+			UVADDR_WIDTH, v->vaddr, v->paddr);
+	else
+		fprintf(s->out, "%-*" PRIx64 "  %-16s\n\n", UVADDR_WIDTH,
+			v->vaddr, "(not mapped)");
+	if (v->nsteps && !is_x86_64(s))
+		fprintf(s->out, "PAGE DIRECTORY: %" PRIx64 "\n",
+			entry_address(s, v->steps[0].table));
+	for (int i = 0; i < v->nsteps; i++) {
+		const struct arch_vtop_step *st = &v->steps[i];
+
+		fprintf(s->out, "%6s: %" PRIx64 " => %" PRIx64 "\n", st->level,
+			entry_address(s, st->table + (uint64_t)st->index * 8),
+			st->entry);
+	}
+	if (mapped)
+		print_page(s, v, true);
+}
+
 static void print_json(struct session *s, struct json_writer *w,
-		       const struct arch_vtop *v, struct kdk_error *err)
+		       const struct arch_vtop *v, bool user,
+		       struct kdk_error *err)
 {
 	json_begin_object(w);
 	json_key_uint(w, "virtual", v->vaddr);
+	json_key_bool(w, "user", user);
 	if (err) {
 		json_key_string(w, "error", err->msg);
 	} else {
@@ -166,34 +221,108 @@ static void print_json(struct session *s, struct json_writer *w,
 	(void)s;
 }
 
+struct vtop_args {
+	bool user, kernel;		/* -u, -k */
+	const char *task;		/* -c: a PID or task address */
+	bool have_root;
+	uint64_t root;			/* the task's user page tables */
+};
+
+/* The page tables of -c's task, else of the current task. */
+static struct kdk_error *user_root(struct session *s, struct vtop_args *a)
+{
+	const struct ktasks *k;
+	const struct ktask *task;
+	const struct kbtf *btf;
+	struct kdk_error *err;
+
+	if (a->have_root)
+		return NULL;
+	err = session_tasks(s, &k);
+	if (!err)
+		err = a->task ? context_task_arg(k, a->task, &task)
+			      : session_context(s, k, &task);
+	if (!err)
+		err = session_btf(s, &btf);
+	if (!err)
+		err = task_user_root(s->target, btf, task, &a->root);
+	a->have_root = !err;
+	return err;
+}
+
+/* One address, a user one (-u, or below the top of user space without
+ * -k) through the task's tables, else through the kernel's. */
+static struct kdk_error *vtop_one(struct session *s, struct vtop_args *a,
+				  struct json_writer *w, uint64_t addr)
+{
+	bool user = a->user || (!a->kernel && target_addr_kind(s->target,
+					       addr) == ARCH_ADDR_USER);
+	struct arch_vtop v = { .vaddr = addr };
+	struct kdk_error *err;
+
+	if (user) {
+		if (target_addr_kind(s->target, addr) != ARCH_ADDR_USER)
+			return kdk_error(KDK_ERR_USAGE, "-u: %" PRIx64 " is not "
+					 "a user virtual address", addr);
+		err = user_root(s, a);
+		if (err)
+			return err;
+		err = target_uvtop(s->target, a->root, addr, &v);
+	} else {
+		err = target_vtop(s->target, addr, &v);
+	}
+	if (s->json)
+		print_json(s, w, &v, user, err);
+	else if (user)
+		print_user_text(s, &v, !err);
+	else
+		print_text(s, &v, !err);
+	return err;
+}
+
 static struct kdk_error *cmd_vtop(struct session *s, int argc, char **argv)
 {
 	struct kdk_error *err, *first = NULL;
+	struct vtop_args a = { 0 };
 	struct command_opts o;
 	struct json_writer w;
 	int c;
 
 	command_opts_init(&o, argc, argv);
-	while ((c = command_opts_next(&o, &cmd_vtop_def, "k", &err)) != 0)
+	while ((c = command_opts_next(&o, &cmd_vtop_def, "ukc:", &err)) != 0) {
 		if (err)
 			return err;
+		if (c == 'u')
+			a.user = true;
+		else if (c == 'k')
+			a.kernel = true;
+		else
+			a.task = o.arg;
+	}
 	if (o.ind >= argc)
 		return command_usage(&cmd_vtop_def, "an address is needed");
+	if (a.user && a.kernel)
+		return command_usage(&cmd_vtop_def, "-u and -k are mutually "
+				     "exclusive");
+	if (a.task) {	/* a bad -c is wrong for every address */
+		const struct ktasks *k;
+		const struct ktask *task;
+
+		err = session_tasks(s, &k);
+		if (!err)
+			err = context_task_arg(k, a.task, &task);
+		if (err)
+			return err;
+	}
 	json_init(&w, s->out, true);
 	if (s->json)
 		json_begin_array(&w);
 	for (int i = o.ind; i < argc; i++) {
-		struct arch_vtop v = { 0 };
 		uint64_t addr;
 
 		err = address_parse(s, argv[i], &addr);
 		if (!err) {
-			v.vaddr = addr;
-			err = target_vtop(s->target, addr, &v);
-			if (s->json)
-				print_json(s, &w, &v, err);
-			else
-				print_text(s, &v, !err);
+			err = vtop_one(s, &a, &w, addr);
 			if (!s->json && i + 1 < argc)
 				fputc('\n', s->out);
 		}
@@ -210,7 +339,7 @@ const struct command cmd_vtop_def = {
 	.name = "vtop",
 	.fn = cmd_vtop,
 	.summary = "virtual to physical",
-	.synopsis = "vtop [-k] address ...",
+	.synopsis = "vtop [-c [pid | taskp]] [-u|-k] address ...",
 	.help =
 "Translates kernel virtual addresses through the kernel's own page\n"
 "tables and shows each step: the top table (by the symbol that names it),\n"
@@ -219,7 +348,22 @@ const struct command cmd_vtop_def = {
 "with its flags. When a level's entry is not present the walk stops there\n"
 "and the error says which level it was.\n"
 "\n"
-"  -k  the address is a kernel virtual address (the only kind taken).",
+"A user virtual address (below the top of user space, or any with -u)\n"
+"is translated through the page tables of the current task (see set),\n"
+"or of the task -c names: task->mm->pgd. The table entries are then\n"
+"shown as crash shows a user walk: every level as \"LEVEL: entry =>\n"
+"value\" (the entry's physical address on x86_64, its linear-map address\n"
+"on arm64). Kernel threads have no user page tables.\n"
+"\n"
+"  -u  the address is a user virtual address.\n"
+"  -k  the address is a kernel virtual address.\n"
+"  -c pid | taskp\n"
+"      user addresses of this task (a PID or a task_struct address)\n"
+"      instead of the current task's.\n"
+"\n"
+"With --json, an array with one object per address: virtual, user,\n"
+"physical and page_size (or error), and levels: [{level, table, index,\n"
+"entry}].",
 	.examples =
 "A kernel text address, mapped by a 2MB page:\n"
 "\n"

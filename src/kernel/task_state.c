@@ -1,5 +1,6 @@
 #include "kernel/task_state.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* task_state_array has 9 entries on 6.1; more than this is not that array. */
@@ -130,4 +131,49 @@ void task_state_name(const struct task_state_bits *b, uint64_t state,
 		strcpy(buf, "WA");
 	if (b->new_ && state == b->new_)
 		strcpy(buf, "NE");
+}
+
+static void add_name(char *buf, size_t len, const char *name)
+{
+	size_t used = strlen(buf);
+
+	snprintf(buf + used, len - used, "%s%s", used ? "|" : "", name);
+}
+
+/* The tests of crash's task_state_string_verbose(), in its order. */
+void task_state_verbose(const struct task_state_bits *b, uint64_t state,
+			char *buf, size_t len)
+{
+	const struct {
+		uint64_t bit;
+		const char *name;
+	} names[] = {
+		{ b->interruptible, "TASK_INTERRUPTIBLE" },
+		{ b->uninterruptible, "TASK_UNINTERRUPTIBLE" },
+		{ b->stopped, "TASK_STOPPED" },
+		{ b->traced, "TASK_TRACED" },
+	}, late[] = {
+		{ b->zombie, "EXIT_ZOMBIE" },
+		{ b->waking, "TASK_WAKING" },
+		{ b->wakekill, "TASK_WAKEKILL" },
+		{ b->noload, "TASK_NOLOAD" },
+		{ b->new_, "TASK_NEW" },
+	};
+
+	buf[0] = '\0';
+	if (state == b->running) {
+		snprintf(buf, len, "TASK_RUNNING");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].bit && (state & names[i].bit))
+			add_name(buf, len, names[i].name);
+	if (state & b->dead)
+		add_name(buf, len, __builtin_popcountll(state & b->dead) > 1 ?
+			 "EXIT_DEAD|TASK_DEAD" : "EXIT_DEAD");
+	for (size_t i = 0; i < sizeof(late) / sizeof(late[0]); i++)
+		if (late[i].bit && (state & late[i].bit))
+			add_name(buf, len, late[i].name);
+	if (b->parked && state == b->parked)
+		snprintf(buf, len, "TASK_PARKED");
 }

@@ -12,6 +12,7 @@
 #define KDK_KERNEL_TASK_STATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/error.h"
@@ -36,5 +37,11 @@ void task_state_bits_default(struct task_state_bits *out);
  * when no bit is known. */
 void task_state_name(const struct task_state_bits *b, uint64_t state,
 		     char *buf);
+
+/* crash's long form of state, as `set` shows it: "TASK_RUNNING",
+ * "TASK_INTERRUPTIBLE", "TASK_UNINTERRUPTIBLE|TASK_NOLOAD", "TASK_PARKED"
+ * ... into buf (64 bytes are always enough); "" when no bit is known. */
+void task_state_verbose(const struct task_state_bits *b, uint64_t state,
+			char *buf, size_t len);
 
 #endif

@@ -696,6 +696,11 @@ uint64_t ktasks_mem_pages(const struct ktasks *k)
 	return k->mem_pages ? k->mem_pages : k->totalram;
 }
 
+const struct task_state_bits *ktasks_state_bits(const struct ktasks *k)
+{
+	return &k->bits;
+}
+
 const char *ktasks_states_source(const struct ktasks *k)
 {
 	return k->bits.from_kernel ? "task_state_array"

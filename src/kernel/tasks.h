@@ -67,6 +67,7 @@ struct ktask {
 };
 
 struct ktasks;
+struct task_state_bits;
 
 /* Read every task. syms must have init_task; runqueues,
  * __per_cpu_offset, nr_cpu_ids, __cpu_possible_mask, _totalram_pages,
@@ -99,6 +100,8 @@ uint64_t ktasks_totalram_pages(const struct ktasks *k);
 uint64_t ktasks_mem_pages(const struct ktasks *k);
 /* "task_state_array" or the default it fell back to. */
 const char *ktasks_states_source(const struct ktasks *k);
+/* The state bits the states were named with (src/kernel/task_state.h). */
+const struct task_state_bits *ktasks_state_bits(const struct ktasks *k);
 /* Is the pid namespace cross-check done? */
 bool ktasks_pid_checked(const struct ktasks *k);
 

@@ -271,6 +271,7 @@ void session_free(struct session *s)
 	types_free(s->types);	/* before the BTF it reads */
 	free(s->types_why);
 	ktasks_free(s->tasks);
+	free(s->panic_why);
 	kmodules_free(s->modules);
 	kbtf_free(s->btf);
 	free(s->btf_why);

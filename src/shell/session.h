@@ -6,6 +6,7 @@
 #define KDK_SHELL_SESSION_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "base/error.h"
@@ -18,6 +19,7 @@ struct kbtf;
 struct kmodules;
 struct types;
 struct ktasks;
+struct ktask;
 
 struct session {
 	char *dump_path;
@@ -45,6 +47,16 @@ struct session {
 	/* The tasks, read by session_tasks(): once for a dump, again for
 	 * each command on a live kernel. */
 	struct ktasks *tasks;
+	/* The current task (crash's context, `set`): the address of its
+	 * task_struct, 0 until session_context() first picks the default;
+	 * context_chosen once `set` changed it. */
+	uint64_t context;
+	bool context_chosen;
+	/* The panic task (panic_task_find()), looked for once: 0 and
+	 * panic_why say why there is none. */
+	bool panic_looked;
+	uint64_t panic_task;
+	char *panic_why;
 
 	/* Output settings (`set`). */
 	int radix;			/* 10 or 16 */
@@ -88,6 +100,19 @@ struct kdk_error *session_modules(struct session *s,
  * (a live kernel's tasks are read afresh) or the session's end. */
 struct kdk_error *session_tasks(struct session *s,
 				const struct ktasks **out);
+
+/* The current task, as crash's context: at first the task that
+ * panicked, else CPU 0's active task (a live kernel), else CPU 0's idle
+ * task; then whichever `set` chose. k is session_tasks()'s (these never
+ * read the tasks again, so k and its tasks stay valid). */
+struct kdk_error *session_context(struct session *s, const struct ktasks *k,
+				  const struct ktask **out);
+/* Make task (one of session_tasks()'s) the current task. */
+void session_set_context(struct session *s, const struct ktask *task);
+/* The task that panicked, looked for once; KDK_ERR_NOT_FOUND when none
+ * did. */
+struct kdk_error *session_panic_task(struct session *s, const struct ktasks *k,
+				     const struct ktask **out);
 
 /* After session_open_dump, the symbols of the vmlinux it was given,
  * checked against the dump; nothing without one. An unreadable vmlinux

@@ -151,6 +151,45 @@ struct kdk_error *target_vtop(struct target *t, uint64_t vaddr,
 			      "translating %#llx", (unsigned long long)vaddr);
 }
 
+struct kdk_error *target_uvtop(struct target *t, uint64_t root,
+			       uint64_t vaddr, struct arch_vtop *out)
+{
+	return kdk_error_wrap(arch_uvtop(t->arch, root, vaddr, out),
+			      "translating user address %#llx",
+			      (unsigned long long)vaddr);
+}
+
+struct kdk_error *target_read_uvaddr(struct target *t, uint64_t root,
+				     uint64_t vaddr, void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len) {
+		struct arch_vtop vt;
+		struct kdk_error *err = arch_uvtop(t->arch, root, vaddr, &vt);
+		uint64_t room;
+		size_t chunk = 0;
+
+		if (!err) {
+			room = vt.page_size - (vaddr & (vt.page_size - 1));
+			chunk = len < room ? len : room;
+			err = dump_read_phys(t->dump, vt.paddr, p, chunk);
+		}
+		if (err)
+			return kdk_error_wrap(err, "reading user address %#llx",
+					      (unsigned long long)vaddr);
+		p += chunk;
+		vaddr += chunk;
+		len -= chunk;
+	}
+	return NULL;
+}
+
+enum arch_addr_kind target_addr_kind(const struct target *t, uint64_t vaddr)
+{
+	return arch_addr_kind(t->arch, vaddr);
+}
+
 struct kdk_error *target_kvaddr_to_paddr(struct target *t, uint64_t vaddr,
 					 uint64_t *paddr)
 {

@@ -36,6 +36,19 @@ struct kdk_error *target_read_kvaddr(struct target *t, uint64_t vaddr,
 struct kdk_error *target_vtop(struct target *t, uint64_t vaddr,
 			      struct arch_vtop *out);
 
+/* User virtual memory: the address space whose top page table is at the
+ * physical address root (a task's mm->pgd, translated). Every read walks
+ * the tables (user translations are not cached: each task has its own),
+ * and a page the dump left out (dump level 31 drops user pages) is an
+ * error that says so, never zeroes. */
+struct kdk_error *target_read_uvaddr(struct target *t, uint64_t root,
+				     uint64_t vaddr, void *buf, size_t len);
+struct kdk_error *target_uvtop(struct target *t, uint64_t root,
+			       uint64_t vaddr, struct arch_vtop *out);
+
+/* Is vaddr a user address, a kernel one or neither, for this arch? */
+enum arch_addr_kind target_addr_kind(const struct target *t, uint64_t vaddr);
+
 /* Translate as reads do (through the cache). */
 struct kdk_error *target_kvaddr_to_paddr(struct target *t, uint64_t vaddr,
 					 uint64_t *paddr);

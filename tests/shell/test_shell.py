@@ -241,8 +241,8 @@ def test_set_refuses_what_it_does_not_know(session):
     assert r.returncode == 1
     assert r.stderr.splitlines() == [
         "kdumpkit: set: radix: 8: 10 or 16 only",
-        "kdumpkit: set: no setting 'color' (usage: set [-v] | set radix "
-        "[10|16] | set json [on|off])"]
+        "kdumpkit: set: no setting 'color' (usage: set [pid | taskp | -c "
+        "cpu | -p | -v] | set radix [10|16] | set json [on|off])"]
 
 
 def test_help_lists_commands_in_columns(session):

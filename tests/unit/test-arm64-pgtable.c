@@ -25,10 +25,12 @@ struct fake_mem {
 	int page_shift, levels, va_bits;
 };
 
-/* Map vaddr to paddr with a page or block of 1 << shift bytes. */
-static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift)
+/* Map vaddr to paddr with a page or block of 1 << shift bytes, in the
+ * tables whose top is at root. */
+static void map_in(struct fake_mem *m, uint64_t root, uint64_t vaddr,
+		   uint64_t paddr, int shift)
 {
-	uint64_t table = PGD_PADDR;
+	uint64_t table = root;
 	int ps = m->page_shift;
 
 	for (int lvl = 0; lvl < m->levels; lvl++) {
@@ -47,6 +49,11 @@ static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift)
 		}
 		table = *e & 0x0000fffffffff000ULL & ~((1ULL << ps) - 1);
 	}
+}
+
+static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift)
+{
+	map_in(m, PGD_PADDR, vaddr, paddr, shift);
 }
 
 static struct arch *open_arm64(struct fake_mem *m, const char *text,
@@ -77,6 +84,43 @@ static void expect_error(struct arch *a, uint64_t vaddr, const char *msg)
 	is_str(err ? err->msg : NULL, msg, "%#llx: error",
 	       (unsigned long long)vaddr);
 	kdk_error_free(err);
+}
+
+/* A task's TTBR0 tables (mm->pgd) beside the kernel's: the low half
+ * only, a tagged pointer's top byte ignored (TBI0). */
+static void test_user_4k(struct fake_mem *m, struct arch *a)
+{
+	const uint64_t root = 0x41000000;
+	struct arch_vtop vt;
+	struct kdk_error *err;
+
+	fake_page(&m->phys, root, true);
+	map_in(m, root, 0xffffe57f4000ULL, 0x41e81000, 12);
+	map_in(m, root, 0x400000, 0x42000000, 21);
+	err = arch_uvtop(a, root, 0xffffe57f4f83ULL, &vt);
+	ok(!err && vt.paddr == 0x41e81f83 && vt.page_size == 4096 &&
+	   vt.nsteps == 4 && vt.steps[0].table == root,
+	   "user 4K page through the task's tables");
+	kdk_error_free(err);
+	err = arch_uvtop(a, root, 0x0b00ffffe57f4f83ULL, &vt);
+	ok(!err && vt.paddr == 0x41e81f83, "a tagged user pointer");
+	kdk_error_free(err);
+	err = arch_uvtop(a, root, 0x412345, &vt);
+	ok(!err && vt.paddr == 0x42012345 && vt.page_size == 2 << 20,
+	   "user 2M block");
+	kdk_error_free(err);
+	err = arch_uvtop(a, root, 0x800000, &vt);
+	is_str(err ? err->msg : NULL, "PMD entry not present",
+	       "a hole in the task's space");
+	kdk_error_free(err);
+	err = arch_uvtop(a, root, 0xffff800008010000ULL, &vt);
+	is_str(err ? err->msg : NULL, "not a user address (user space ends "
+	       "at 0x1000000000000)", "a kernel address is not the task's");
+	kdk_error_free(err);
+	ok(arch_addr_kind(a, 0xffffe57f4f83ULL) == ARCH_ADDR_USER &&
+	   arch_addr_kind(a, 0xffff800008010000ULL) == ARCH_ADDR_KERNEL &&
+	   arch_addr_kind(a, 0x0001000000000000ULL) == ARCH_ADDR_NEITHER,
+	   "user below 1 << 48, kernel from ~0 << 48, between neither");
 }
 
 static void test_4k(void)
@@ -118,6 +162,7 @@ static void test_4k(void)
 		     "kernel's tables start at 0xffff000000000000)");
 	ok(!arch_ptov(a, 0x52345678, &v) && v == 0xffff000012345678ULL,
 	   "ptov through the linear map");
+	test_user_4k(&m, a);
 	arch_layout(a, &l);
 	ok(l.levels == 4 && l.direct_map == 0xffff000000000000ULL,
 	   "layout: 4 levels, PAGE_OFFSET");

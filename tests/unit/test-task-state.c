@@ -30,6 +30,36 @@ static const struct {
 	{ 0x8000, "??" },		/* TASK_FROZEN (6.1): crash has no name */
 };
 
+/* crash's long names (task_state_string_verbose), as `set` shows them. */
+static const struct {
+	uint64_t state;
+	const char *name;
+} verbose_cases[] = {
+	{ 0x0, "TASK_RUNNING" },
+	{ 0x1, "TASK_INTERRUPTIBLE" },
+	{ 0x402, "TASK_UNINTERRUPTIBLE|TASK_NOLOAD" },	/* TASK_IDLE */
+	{ 0x102, "TASK_UNINTERRUPTIBLE|TASK_WAKEKILL" },	/* TASK_KILLABLE */
+	{ 0x8, "TASK_TRACED" },
+	{ 0x20, "EXIT_ZOMBIE" },
+	{ 0x10, "EXIT_DEAD" },
+	{ 0x90, "EXIT_DEAD|TASK_DEAD" },
+	{ 0x40, "TASK_PARKED" },
+	{ 0x8000, "" },			/* TASK_FROZEN: no name, as in crash */
+};
+
+static void test_verbose(const struct task_state_bits *b)
+{
+	char buf[128];
+
+	for (size_t i = 0; i < sizeof(verbose_cases) /
+			       sizeof(verbose_cases[0]); i++) {
+		task_state_verbose(b, verbose_cases[i].state, buf,
+				   sizeof(buf));
+		is_str(buf, verbose_cases[i].name, "verbose state 0x%llx",
+		       (unsigned long long)verbose_cases[i].state);
+	}
+}
+
 int main(void)
 {
 	struct task_state_bits b;
@@ -42,6 +72,7 @@ int main(void)
 		is_str(buf, cases[i].name, "state 0x%llx",
 		       (unsigned long long)cases[i].state);
 	}
+	test_verbose(&b);
 	/* a kernel without NOLOAD (before 4.14): TASK_IDLE does not exist,
 	 * and 0x402 is just uninterruptible */
 	b.noload = 0;

@@ -30,11 +30,12 @@ static uint64_t *entry_at(struct fake_mem *m, uint64_t table, unsigned idx)
 	return (uint64_t *)fake_page(&m->phys, table, true) + idx;
 }
 
-/* Map vaddr to paddr with a page of 1 << shift bytes (12, 21 or 30). */
-static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift,
-		uint64_t extra)
+/* Map vaddr to paddr with a page of 1 << shift bytes (12, 21 or 30) in
+ * the tables whose top is at root. */
+static void map_in(struct fake_mem *m, uint64_t root, uint64_t vaddr,
+		   uint64_t paddr, int shift, uint64_t extra)
 {
-	uint64_t table = PGD_PADDR;
+	uint64_t table = root;
 
 	for (int lvl = 0; lvl < m->levels; lvl++) {
 		int s = 12 + 9 * (m->levels - 1 - lvl);
@@ -51,6 +52,12 @@ static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift,
 		}
 		table = *e & 0x000ffffffffff000ULL & ~m->entry_bits;
 	}
+}
+
+static void map(struct fake_mem *m, uint64_t vaddr, uint64_t paddr, int shift,
+		uint64_t extra)
+{
+	map_in(m, PGD_PADDR, vaddr, paddr, shift, extra);
 }
 
 static struct arch *open_x86(struct fake_mem *m, const char *vmcoreinfo_text,
@@ -205,10 +212,63 @@ static void test_missing_tables(void)
 	kdk_error_free(err);
 }
 
+/* A task's own tables (mm->pgd), walked from their root: the user half
+ * only, 4K and 2M pages, holes, and which addresses are whose. */
+static void test_user_tables(void)
+{
+	struct fake_mem m = { .phys.page_size = PAGE, .next_table = 0x100000,
+			      .levels = 4 };
+	const uint64_t root = 0x3000000;
+	struct vmcoreinfo *vi = NULL;
+	struct arch_vtop vt;
+	struct kdk_error *err;
+	struct arch *a;
+
+	fake_page(&m.phys, PGD_PADDR, true);
+	fake_page(&m.phys, root, true);
+	map(&m, 0xffffffff81000000ULL, 0x2000000, 21, 0);
+	map_in(&m, root, 0x400000, 0x29bc000, 12, 0);
+	map_in(&m, root, 0x7ffe3f800000ULL, 0x4200000, 21, 0);
+	a = open_x86(&m, vmcoreinfo_l4, &vi);
+	if (!a)
+		goto out;
+	err = arch_uvtop(a, root, 0x400123, &vt);
+	ok(!err && vt.paddr == 0x29bc123 && vt.page_size == 4096 &&
+	   vt.nsteps == 4 && vt.steps[0].table == root &&
+	   strcmp(vt.steps[3].level, "PTE") == 0,
+	   "user 4K page through the task's PGD..PTE");
+	kdk_error_free(err);
+	err = arch_uvtop(a, root, 0x7ffe3f991f83ULL, &vt);
+	ok(!err && vt.paddr == 0x4200000 + 0x191f83 &&
+	   vt.page_size == 2 << 20, "user 2M page");
+	kdk_error_free(err);
+	err = arch_vtop(a, 0x400123, &vt);
+	ok(err && err->code == KDK_ERR_NOT_PRESENT,
+	   "the kernel's tables do not map the task's page");
+	kdk_error_free(err);
+	err = arch_uvtop(a, root, 0x401000, &vt);
+	is_str(err ? err->msg : NULL, "PTE entry not present",
+	       "a hole in the task's space");
+	kdk_error_free(err);
+	err = arch_uvtop(a, root, 0xffffffff81000000ULL, &vt);
+	is_str(err ? err->msg : NULL, "not a user address (4-level paging)",
+	       "a kernel address is not walked from the task's root");
+	kdk_error_free(err);
+	ok(arch_addr_kind(a, 0x7fffffffffffULL) == ARCH_ADDR_USER &&
+	   arch_addr_kind(a, 0xffff800000000000ULL) == ARCH_ADDR_KERNEL &&
+	   arch_addr_kind(a, 0x0000800000000000ULL) == ARCH_ADDR_NEITHER,
+	   "user below 1 << 47, kernel from the top half, the hole neither");
+	arch_close(a);
+out:
+	vmcoreinfo_free(vi);
+	fake_phys_free(&m.phys);
+}
+
 int main(void)
 {
 	test_four_levels();
 	test_five_levels_sme();
+	test_user_tables();
 	test_missing_tables();
 	return tap_done();
 }
