@@ -69,6 +69,9 @@ static int index_kind(const struct btf_type *t, uint8_t *decl)
 	case BTF_KIND_FLOAT:
 		return TYPE_FLOAT;
 	case BTF_KIND_VAR:
+	case BTF_KIND_FUNC:
+		/* functions are found as variables are: by the symbol's
+		 * name, typed by their prototype */
 		return KIND_VAR;
 	default:
 		return -1;
