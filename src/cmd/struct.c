@@ -39,9 +39,7 @@ static bool in_image(struct session *s, uint64_t addr)
 	return lo && hi && addr >= lo->addr && addr < hi->addr;
 }
 
-/* "<name+off>" when a kernel symbol holds addr, as gdb prints a pointer
- * into a variable or function. */
-static bool symbolize(void *arg, uint64_t addr, char *buf, size_t n)
+bool value_symbolize(void *arg, uint64_t addr, char *buf, size_t n)
 {
 	struct session *s = arg;
 	const char *name;
@@ -66,8 +64,8 @@ static bool symbolize(void *arg, uint64_t addr, char *buf, size_t n)
 	return true;
 }
 
-static struct kdk_error *read_mem(void *arg, uint64_t addr, void *buf,
-				  size_t n)
+struct kdk_error *value_read_mem(void *arg, uint64_t addr, void *buf,
+				 size_t n)
 {
 	struct session *s = arg;
 
@@ -245,7 +243,8 @@ static void print_object(struct session *s, const struct struct_args *a,
 			 const uint8_t *data, uint64_t addr,
 			 const struct member_sel *sel, size_t n_sel)
 {
-	struct value_printer p = { s->out, a->format, symbolize, read_mem, s };
+	struct value_printer p = { s->out, a->format, value_symbolize,
+				   value_read_mem, s, false, 0 };
 
 	if (s->json) {
 		char hex[24];
