@@ -298,7 +298,7 @@ static struct kdk_error *print_percpu(struct session *s,
 	struct type *t;
 	struct kdk_error *err;
 	unsigned int n;
-	bool *want;
+	bool *want, first = true;
 
 	*done = false;
 	if (!sym)
@@ -317,6 +317,8 @@ static struct kdk_error *print_percpu(struct session *s,
 	if (!want)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	err = parse_cpus(spec, n, want);
+	if (!err && s->json)
+		fputs("[\n", s->out);
 	for (unsigned int cpu = 0; cpu < n && !err; cpu++) {
 		struct expr_value v;
 		uint8_t *buf = NULL;
@@ -331,13 +333,19 @@ static struct kdk_error *print_percpu(struct session *s,
 		if (!err) {
 			snprintf(prefix, sizeof(prefix), "per_cpu(%s, %u)",
 				 name, cpu);
-			if (s->json)
+			if (s->json) {
+				if (!first)
+					fputs(",\n", s->out);
 				json_value(s, name, &v, (int)cpu);
-			else
+				first = false;
+			} else {
 				show(s, a, prefix, &v);
+			}
 		}
 		free(buf);
 	}
+	if (!err && s->json)
+		fputs("]\n", s->out);
 	free(want);
 	return err;
 }

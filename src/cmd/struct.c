@@ -46,8 +46,25 @@ bool value_symbolize(void *arg, uint64_t addr, char *buf, size_t n)
 	uint64_t off, size;
 	struct kdk_error *err;
 
-	if (!s->symbols || !in_image(s, addr))
+	if (!s->symbols)
 		return false;
+	if (!in_image(s, addr)) {
+		/* crash gives gdb the modules' symbols too */
+		struct address_module_hit hit;
+
+		if (!address_in_module(s, addr, &hit, &err))
+			return false;
+		if (err) {
+			kdk_error_free(err);
+			return false;
+		}
+		if (hit.offset)
+			snprintf(buf, n, "<%s+%" PRIu64 ">", hit.name,
+				 hit.offset);
+		else
+			snprintf(buf, n, "<%s>", hit.name);
+		return true;
+	}
 	err = sym_lookup_addr(s->symbols, addr, &name, &off, &size);
 	if (err) {
 		kdk_error_free(err);

@@ -82,13 +82,42 @@ static bool enum_value(struct types *ts, const char *ename, const char *name,
 	return false;
 }
 
+/* name, with C's base types made here (BTF has no "void") and each
+ * trailing '*' a pointer. */
+static struct kdk_error *find_type(struct types *ts, struct expr_ctx *ctx,
+				   const char *name, struct type **out)
+{
+	size_t len = strcspn(name, "*");
+	char *bare = strndup(name, len);
+	struct kdk_error *err = NULL;
+	struct type *t;
+
+	if (!bare)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	while (len && bare[len - 1] == ' ')
+		bare[--len] = '\0';
+	t = expr_base_type(ctx, bare);
+	if (!t)
+		err = types_find(ts, bare, &t);
+	free(bare);
+	for (const char *p = name + strcspn(name, "*"); !err && *p == '*';
+	     p++) {
+		t = expr_pointer_to(ctx, t);
+		if (!t)
+			err = kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (!err)
+		*out = t;
+	return err;
+}
+
 struct kdk_error *expr_global_type(struct types *ts, struct expr_ctx *ctx,
 				   const char *name, uint64_t addr,
 				   uint64_t next, struct type **out)
 {
 	const struct global *g = NULL;
 	struct kdk_error *err;
-	struct type *t, *a;
+	struct type *t = NULL, *a;
 	uint64_t count = 0;
 
 	for (size_t i = 0; i < sizeof(globals) / sizeof(*globals); i++)
@@ -97,7 +126,7 @@ struct kdk_error *expr_global_type(struct types *ts, struct expr_ctx *ctx,
 	if (!g)
 		return kdk_error(KDK_ERR_NOT_FOUND, "%s is not in the table "
 				 "of known globals", name);
-	err = types_find(ts, g->type, &t);
+	err = find_type(ts, ctx, g->type, &t);
 	if (err)
 		return kdk_error_wrap(err, "the type of %s", name);
 	if (g->qualifiers) {
