@@ -88,15 +88,37 @@ static struct kdk_error *percpu_addr(struct session *s, const struct sym *sym,
 	return NULL;
 }
 
-/* crash's cpuspec: "a" or "all", or "N", "N-M", comma-separated. */
-static struct kdk_error *parse_cpus(const char *spec, unsigned int n_cpus,
-				    bool *want)
+/* A bare ':' is the CPU of crash's current task, which is at first the
+ * panic task: the CPU in panic_cpu. */
+static struct kdk_error *current_cpu(struct session *s, unsigned int n_cpus,
+				     bool *want)
+{
+	const struct sym *sym = sym_find_name(s->symbols, "panic_cpu");
+	int32_t cpu;
+	struct kdk_error *err;
+
+	if (!sym)
+		return kdk_error(KDK_ERR_NOT_FOUND, "no symbol panic_cpu for "
+				 "the current CPU: name the CPUs");
+	err = value_read_mem(s, sym->addr, &cpu, sizeof(cpu));
+	if (err)
+		return kdk_error_wrap(err, "reading panic_cpu");
+	if (cpu < 0 || (unsigned int)cpu >= n_cpus)
+		return kdk_error(KDK_ERR_NOT_FOUND, "no CPU panicked (panic_cpu "
+				 "is %" PRId32 "): name the CPUs", cpu);
+	want[cpu] = true;
+	return NULL;
+}
+
+/* crash's cpuspec: "a" or "all", or "N", "N-M", comma-separated; "" the
+ * current CPU. */
+static struct kdk_error *parse_cpus(struct session *s, const char *spec,
+				    unsigned int n_cpus, bool *want)
 {
 	const char *p = spec;
 
 	if (!*spec)
-		return kdk_error(KDK_ERR_USAGE, "the current task's CPU (a bare "
-				 "':') is not supported: name the CPUs");
+		return current_cpu(s, n_cpus, want);
 	if (strcmp(spec, "a") == 0 || strcmp(spec, "all") == 0) {
 		for (unsigned int i = 0; i < n_cpus; i++)
 			want[i] = true;
@@ -316,7 +338,7 @@ static struct kdk_error *print_percpu(struct session *s,
 	want = calloc(n, sizeof(*want));
 	if (!want)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
-	err = parse_cpus(spec, n, want);
+	err = parse_cpus(s, spec, n, want);
 	if (!err && s->json)
 		fputs("[\n", s->out);
 	for (unsigned int cpu = 0; cpu < n && !err; cpu++) {
@@ -498,9 +520,10 @@ static struct kdk_error *cmd_pd(struct session *s, int argc, char **argv)
 "debug info>} ADDRESS, and a variable must be cast to its type:\n" \
 "p (int)panic_on_warn.\n" \
 "\n" \
-"  symbol:cpuspec  a per-cpu symbol on some CPUs: \"a\" or \"all\", or CPU\n" \
-"                  numbers and ranges (0,2-3). A bare per-cpu symbol shows\n" \
-"                  its type and every CPU's address.\n" \
+"  symbol:cpuspec  a per-cpu symbol on some CPUs: \"a\" or \"all\", CPU\n" \
+"                  numbers and ranges (0,2-3), or nothing: the CPU that\n" \
+"                  panicked (panic_cpu). A bare per-cpu symbol shows its\n" \
+"                  type and every CPU's address.\n" \
 "  -x / -d         integers in hexadecimal / decimal (px and pd).\n" \
 "  /x / /d         gdb's format letters: chars, enums and pointers too.\n" \
 "  -u              (user-space addresses) is not supported.\n" \

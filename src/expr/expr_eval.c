@@ -563,6 +563,17 @@ static struct kdk_error *symbol(struct eval *e, struct node *n,
 	struct type *t = NULL;
 	struct kdk_error *err;
 
+	if (!sym && env->types) {
+		int64_t value;
+
+		/* an enumerator: PIDTYPE_TGID, NR_VM_ZONE_STAT_ITEMS */
+		err = types_find_enumerator(env->types, n->str, &t, &value);
+		if (!err) {
+			*out = rvalue(t, (uint64_t)value);
+			return NULL;
+		}
+		kdk_error_free(err);
+	}
 	if (!sym)
 		return expr_error(n->col, "no symbol \"%s\" in current "
 				  "context", n->str);

@@ -22,7 +22,6 @@ Known oracle errors, left out of the comparison (see the report):
   expression using &PERCPU_SYMBOL reads the wrong memory.
 - crash drops " - " from an expression before gdb sees it (`p 1 - 5`
   becomes `p 1 5`), and takes `p -5` for an option.
-- `p (long)&init_task` prints a 32-bit value in crash's gdb.
 """
 import json
 import re
@@ -166,6 +165,8 @@ QUERIES = [
     "p cpu_number:0,1",
     "p runqueues",
     "p jiffies:0",
+    "p cpu_number:",
+    "p current_task:",
     # functions (BTF prototypes)
     "p schedule",
     "p &schedule",
@@ -193,6 +194,7 @@ QUERIES = [
     "p (int)0xffffffff",
     "p (unsigned int)&init_task",
     "p (unsigned long)&init_task",
+    "p (long)&init_task",
     "p (void *)&init_task",
     "p (struct list_head *)0",
     "p ((struct list_head *)0)+1",
@@ -204,6 +206,12 @@ QUERIES = [
     "p (u64)5",
     "p (pte_t *)0",
     "p (spinlock_t *)0",
+    # enumerators
+    "p PIDTYPE_TGID",
+    "p PIDTYPE_TGID + 1",
+    "p NR_VM_ZONE_STAT_ITEMS",
+    "p vm_zone_stat[NR_FREE_PAGES]",
+    "p (enum pid_type)PIDTYPE_SID",
 ]
 
 
