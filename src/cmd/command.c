@@ -26,6 +26,24 @@ static struct kdk_error *run_shortcut(struct session *s, int argc,
 	return kdk_error_wrap(err, "%s", argv[0]);
 }
 
+static struct kdk_error *run_format_letter(struct session *s, int argc,
+					   char **argv)
+{
+	char **v = calloc((size_t)argc + 2, sizeof(*v));
+	char p[] = "p";
+	struct kdk_error *err;
+
+	if (!v)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	v[0] = p;
+	v[1] = argv[0] + 1;
+	for (int i = 1; i < argc; i++)
+		v[i + 1] = argv[i];
+	err = command_run(s, argc + 1, v);
+	free(v);
+	return err;
+}
+
 struct kdk_error *command_run(struct session *s, int argc, char **argv)
 {
 	const struct command *cmd;
@@ -33,6 +51,9 @@ struct kdk_error *command_run(struct session *s, int argc, char **argv)
 	if (argc < 1)
 		return NULL;
 	cmd = command_find(argv[0]);
+	/* gdb's "p/x EXPR" is "p /x EXPR" */
+	if (!cmd && strncmp(argv[0], "p/", 2) == 0 && argv[0][2])
+		return run_format_letter(s, argc, argv);
 	/* crash runs a type name typed as a command as `struct NAME ...` */
 	if (!cmd && struct_shortcut_applies(s, argv[0]))
 		return run_shortcut(s, argc, argv);

@@ -39,17 +39,32 @@ static bool in_image(struct session *s, uint64_t addr)
 	return lo && hi && addr >= lo->addr && addr < hi->addr;
 }
 
-/* "<name+off>" when a kernel symbol holds addr, as gdb prints a pointer
- * into a variable or function. */
-static bool symbolize(void *arg, uint64_t addr, char *buf, size_t n)
+bool value_symbolize(void *arg, uint64_t addr, char *buf, size_t n)
 {
 	struct session *s = arg;
 	const char *name;
 	uint64_t off, size;
 	struct kdk_error *err;
 
-	if (!s->symbols || !in_image(s, addr))
+	if (!s->symbols)
 		return false;
+	if (!in_image(s, addr)) {
+		/* crash gives gdb the modules' symbols too */
+		struct address_module_hit hit;
+
+		if (!address_in_module(s, addr, &hit, &err))
+			return false;
+		if (err) {
+			kdk_error_free(err);
+			return false;
+		}
+		if (hit.offset)
+			snprintf(buf, n, "<%s+%" PRIu64 ">", hit.name,
+				 hit.offset);
+		else
+			snprintf(buf, n, "<%s>", hit.name);
+		return true;
+	}
 	err = sym_lookup_addr(s->symbols, addr, &name, &off, &size);
 	if (err) {
 		kdk_error_free(err);
@@ -66,8 +81,8 @@ static bool symbolize(void *arg, uint64_t addr, char *buf, size_t n)
 	return true;
 }
 
-static struct kdk_error *read_mem(void *arg, uint64_t addr, void *buf,
-				  size_t n)
+struct kdk_error *value_read_mem(void *arg, uint64_t addr, void *buf,
+				 size_t n)
 {
 	struct session *s = arg;
 
@@ -245,7 +260,8 @@ static void print_object(struct session *s, const struct struct_args *a,
 			 const uint8_t *data, uint64_t addr,
 			 const struct member_sel *sel, size_t n_sel)
 {
-	struct value_printer p = { s->out, a->format, symbolize, read_mem, s };
+	struct value_printer p = { s->out, a->format, value_symbolize,
+				   value_read_mem, s, false, 0 };
 
 	if (s->json) {
 		char hex[24];

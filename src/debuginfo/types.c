@@ -278,6 +278,29 @@ struct kdk_error *types_find_var(struct types *ts, const char *name,
 	return types_by_key(ts, key, out);
 }
 
+struct kdk_error *types_find_enumerator(struct types *ts, const char *name,
+					struct type **type, int64_t *value)
+{
+	struct kdk_error *err;
+	uint64_t key;
+	struct type *t;
+
+	if (!ts->ops->find_enumerator ||
+	    !ts->ops->find_enumerator(ts->src, name, &key))
+		return kdk_error(KDK_ERR_NOT_FOUND, "%s: no enumerator of this "
+				 "name in the %s", name, ts->ops->name);
+	if ((err = types_by_key(ts, key, &t)) || (err = type_fill(t)))
+		return err;
+	for (size_t i = 0; i < t->n_members; i++)
+		if (strcmp(t->enumerators[i].name, name) == 0) {
+			*type = t;
+			*value = t->enumerators[i].value;
+			return NULL;
+		}
+	return kdk_error(KDK_ERR_NOT_FOUND, "%s: no enumerator of this name",
+			 name);
+}
+
 /* Member name (len bytes) of struct/union t, looking into unnamed
  * members; the offset and depth add up. */
 static bool find_member(struct type *t, const char *name, size_t len,

@@ -117,6 +117,9 @@ struct type_source_ops {
 	/* The type of a global variable (BTF: per-cpu ones only). */
 	bool (*find_var)(void *src, const char *name, uint64_t *key);
 	void (*free)(void *src);
+	/* The key of the enum that has an enumerator called name (may be
+	 * NULL: the source finds none). */
+	bool (*find_enumerator)(void *src, const char *name, uint64_t *key);
 };
 
 /* A model over one source; it owns src (ops->free frees it). */
@@ -140,6 +143,11 @@ struct kdk_error *types_find(struct types *ts, const char *name,
  * describe it (BTF describes only per-cpu variables). */
 struct kdk_error *types_find_var(struct types *ts, const char *name,
 				 struct type **out);
+
+/* An enumerator by its name ("PIDTYPE_TGID"): its enum and value;
+ * KDK_ERR_NOT_FOUND if no enum has it. */
+struct kdk_error *types_find_enumerator(struct types *ts, const char *name,
+					struct type **type, int64_t *value);
 
 /* Members, enumerators or parameters of t, filled on first call. */
 struct kdk_error *type_fill(struct type *t);

@@ -69,6 +69,9 @@ static int index_kind(const struct btf_type *t, uint8_t *decl)
 	case BTF_KIND_FLOAT:
 		return TYPE_FLOAT;
 	case BTF_KIND_VAR:
+	case BTF_KIND_FUNC:
+		/* functions are found as variables are: by the symbol's
+		 * name, typed by their prototype */
 		return KIND_VAR;
 	default:
 		return -1;
@@ -435,6 +438,34 @@ static struct kdk_error *btf_fill(struct types *ts, void *src,
 	return NULL;
 }
 
+/* The enum that has an enumerator called name: a scan of every enum (no
+ * index: p asks this only for a word no symbol has). */
+static bool btf_find_enumerator(void *src, const char *name, uint64_t *key)
+{
+	struct btf_src *b = src;
+	uint32_t n = btf__type_cnt(b->btf);
+
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *bt = btf__type_by_id(b->btf, id);
+		uint16_t vlen = btf_vlen(bt);
+
+		if (!btf_is_enum(bt) && !btf_is_enum64(bt))
+			continue;
+		for (uint16_t i = 0; i < vlen; i++) {
+			uint32_t off = btf_is_enum64(bt) ?
+				       btf_enum64(bt)[i].name_off :
+				       btf_enum(bt)[i].name_off;
+
+			if (strcmp(btf__name_by_offset(b->btf, off), name)
+			    == 0) {
+				*key = id;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 static void btf_src_free(void *src)
 {
 	struct btf_src *b = src;
@@ -451,6 +482,7 @@ static const struct type_source_ops kernel_btf_ops = {
 	.shallow = btf_shallow,
 	.fill = btf_fill,
 	.find_var = btf_find_var,
+	.find_enumerator = btf_find_enumerator,
 	.free = btf_src_free,
 };
 
@@ -460,6 +492,7 @@ static const struct type_source_ops vmlinux_btf_ops = {
 	.shallow = btf_shallow,
 	.fill = btf_fill,
 	.find_var = btf_find_var,
+	.find_enumerator = btf_find_enumerator,
 	.free = btf_src_free,
 };
 

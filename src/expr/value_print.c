@@ -74,13 +74,18 @@ static void put_int(const struct value_printer *p, struct type *t,
 {
 	if (bits < 64)
 		v &= (1ULL << bits) - 1;
+	if (p->letter && p->format == 'd') {
+		fprintf(p->out, "%" PRId64, sign_extend(v, bits));
+		return;
+	}
 	if (p->format == 'x')
 		fprintf(p->out, "0x%" PRIx64, v);
 	else if (p->format == 'd' || t->is_signed)
 		fprintf(p->out, "%" PRId64, sign_extend(v, bits));
 	else
 		fprintf(p->out, "%" PRIu64, v);
-	if (t->is_char) {
+	/* under an output radix of 16 gdb shows a char as a number only */
+	if (t->is_char && !p->letter && p->format != 'x') {
 		fputs(" '", p->out);
 		put_char_escaped(p->out, (uint8_t)v, '\'');
 		fputc('\'', p->out);
@@ -92,7 +97,7 @@ static void put_enum(const struct value_printer *p, struct type *t,
 {
 	int64_t sv = t->is_signed ? sign_extend(v, bits) : (int64_t)v;
 
-	if (!type_fill(t))
+	if (!p->letter && !type_fill(t))
 		for (size_t i = 0; i < t->n_members; i++)
 			if (t->enumerators[i].value == sv) {
 				fputs(t->enumerators[i].name, p->out);
@@ -154,6 +159,13 @@ static void put_address(const struct value_printer *p, struct type *to,
 {
 	char sym[256];
 
+	if (p->letter) {
+		if (p->format == 'd')
+			fprintf(p->out, "%" PRId64, (int64_t)v);
+		else
+			fprintf(p->out, "0x%" PRIx64, v);
+		return;
+	}
 	fprintf(p->out, "0x%" PRIx64, v);
 	if (!v)
 		return;
@@ -177,7 +189,7 @@ static void put_array(const struct value_printer *p, struct type *t,
 		put_address(p, elem, addr);
 		return;
 	}
-	if (is_char_type(elem)) {
+	if (is_char_type(elem) && !p->letter) {
 		size_t n = t->count;
 
 		if (n && data[n - 1] == 0)
@@ -187,6 +199,10 @@ static void put_array(const struct value_printer *p, struct type *t,
 	}
 	fputc('{', p->out);
 	for (uint64_t i = 0; i < t->count; i++) {
+		if (p->elem_limit && i == p->elem_limit) {
+			fputs("...", p->out);
+			break;
+		}
 		if (i)
 			fputs(", ", p->out);
 		value_print(p, elem, data + i * esize, addr + i * esize,
@@ -224,7 +240,9 @@ void value_print(const struct value_printer *p, struct type *t,
 	case TYPE_BOOL: {
 		uint64_t v = load_le(data, s->size);
 
-		if (v <= 1)
+		if (p->letter || p->format == 'x')
+			put_int(p, s, v, 8 * s->size);
+		else if (v <= 1)
 			fputs(v ? "true" : "false", p->out);
 		else
 			fprintf(p->out, "%" PRIu64, v);
@@ -272,7 +290,8 @@ void value_print_member(const struct value_printer *p, const char *name,
 
 		if (s && s->kind == TYPE_ENUM)
 			put_enum(p, s, v, bit_size);
-		else if (s && s->kind == TYPE_BOOL && v <= 1)
+		else if (s && s->kind == TYPE_BOOL && v <= 1 &&
+			 !p->letter && p->format != 'x')
 			fputs(v ? "true" : "false", p->out);
 		else if (s)
 			put_int(p, s, v, bit_size);
@@ -280,6 +299,31 @@ void value_print_member(const struct value_printer *p, const char *name,
 	}
 	value_print(p, t, data + bit_offset / 8, addr + bit_offset / 8,
 		    indent);
+}
+
+void value_print_top(const struct value_printer *p, struct type *t,
+		     const uint8_t *data, uint64_t addr)
+{
+	struct type *s = type_strip(t);
+	char sym[256];
+	char *name;
+
+	if (!s || s->kind == TYPE_FUNCTION) {
+		name = t ? type_name(t) : NULL;
+		fprintf(p->out, "{%s} 0x%" PRIx64, name ? name :
+			"<text variable, no debug info>", addr);
+		free(name);
+		if (p->symbolize && p->symbolize(p->arg, addr, sym,
+						 sizeof(sym)))
+			fprintf(p->out, " %s", sym);
+		return;
+	}
+	if (s->kind == TYPE_POINTER && !p->letter && !is_char_type(s->target)) {
+		name = type_name(t);
+		fprintf(p->out, "(%s) ", name ? name : "?");
+		free(name);
+	}
+	value_print(p, t, data, addr, 0);
 }
 
 static void put_members(const struct value_printer *p, struct type *t,

@@ -22,12 +22,27 @@ struct value_printer {
 	struct kdk_error *(*read)(void *arg, uint64_t addr, void *buf,
 				  size_t n);
 	void *arg;
+	/* gdb's print format letters (p /x, p /d) rather than an output
+	 * radix: chars, enums, bools and pointers print as numbers too,
+	 * char arrays as arrays of them. */
+	bool letter;
+	/* Elements of an array shown before "..." (gdb's "print elements",
+	 * 256 under crash's p); 0: all. */
+	unsigned int elem_limit;
 };
 
 /* The value of type t in data (its bytes, read from addr), at indent:
  * "{\n  next = 0x0,\n ...}" or "0" (no newline at the end). */
 void value_print(const struct value_printer *p, struct type *t,
 		 const uint8_t *data, uint64_t addr, int indent);
+
+/* A whole value as gdb's print shows it after "$N = ": a pointer with its
+ * type first ("(struct page *) 0x..."; not a char pointer, not under a
+ * format letter), a function as "{void (void)} 0x... <schedule>", else as
+ * value_print. t NULL: a function without debug info (gdb's "<text
+ * variable, no debug info>"). */
+void value_print_top(const struct value_printer *p, struct type *t,
+		     const uint8_t *data, uint64_t addr);
 
 /* One member as "name = value" lines: the bits at bit_offset (bit_size
  * of them for a bitfield, else 0) of data. */

@@ -153,6 +153,10 @@ struct kdk_error *cmdline_parse(const char *text, struct cmdline *out)
 	memset(out, 0, sizeof(*out));
 	while (*s.p) {
 		if (scan_next(&s, &c) && (c == '|' || c == '>')) {
+			/* "p task->mm": C's arrow, not a redirection (crash
+			 * reads it so too) */
+			if (c == '>' && s.p - 1 > text && s.p[-2] == '-')
+				continue;
 			end = s.p - 1;
 			break;
 		}

@@ -61,6 +61,8 @@ struct session {
 	/* Output settings (`set`). */
 	int radix;			/* 10 or 16 */
 	bool json;			/* --json: commands print JSON */
+	/* Values p has shown: gdb's (and crash's) "$N = " numbers them. */
+	unsigned int values_shown;
 
 	struct alias_table *aliases;
 

@@ -18,18 +18,16 @@ Oracles:
   memory vs the vmlinux's .BTF section) gives the same output.
 """
 import json
-import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import labruns  # noqa: E402
-import kernels  # noqa: E402
+import refbatch  # noqa: E402
 
 DERIVED = Path.home() / ".cache" / "kdumpkit" / "derived" / "types"
 
@@ -115,51 +113,15 @@ def params(pairs):
 
 
 def cached(info, name, make, extra=""):
-    """make() -> a JSON value, kept in the derived cache under the dump's
-    key and extra (the queries asked)."""
-    return json.loads(labruns.cached_text(
-        DERIVED, info, name, lambda: json.dumps(make()), extra=extra))
+    return refbatch.cached(DERIVED, info, name, make, extra)
 
 
-def vmlinux(info):
-    path = kernels.vmlinux_path(info["arch"])
-    if not path.is_file():
-        pytest.skip(f"no vmlinux at {path}")
-    return path
-
-
-def batch(argv, queries):
-    """Run queries in one session of argv, each into its own file (both
-    crash and kdumpkit take `cmd > file`): {query: output}."""
-    with tempfile.TemporaryDirectory() as d:
-        script = "".join(f"{q} > {d}/{i}.txt\n" for i, q in enumerate(queries))
-        r = subprocess.run(argv, input=script + "q\n", capture_output=True,
-                           text=True, timeout=900)
-        out = {}
-        for i, q in enumerate(queries):
-            p = Path(d) / f"{i}.txt"
-            out[q] = p.read_text(errors="replace") if p.exists() else None
-        return out, r
+vmlinux = refbatch.vmlinux
+ours = refbatch.ours
 
 
 def crash_answers(info, queries=QUERIES, name="crash-struct.json"):
-    vm = vmlinux(info)
-
-    def make():
-        out, r = batch(["crash", "-s", str(vm), str(info["path"])], queries)
-        if not out[queries[0]]:
-            pytest.skip(f"crash gave nothing: {r.stderr[-300:]}")
-        return out
-    return cached(info, name, make, extra="\n".join(queries))
-
-
-def ours(kdumpkit_bin, info, queries, with_vmlinux=False):
-    argv = [str(kdumpkit_bin)]
-    if with_vmlinux:
-        argv.append(str(vmlinux(info)))
-    argv += [str(info["path"]), "-i", "/dev/stdin"]
-    out, r = batch(argv, queries)
-    return out, r
+    return refbatch.crash_answers(DERIVED, info, queries, name)
 
 
 def norm(text):

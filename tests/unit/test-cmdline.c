@@ -93,6 +93,10 @@ int main(void)
 	parse("alias x \"ps | wc\"", "alias x \"ps | wc\"", NULL, NULL, false);
 	parse("echo a\\|b", "echo a\\|b", NULL, NULL, false);
 	parse("ps | grep x > /tmp/o", "ps", "grep x > /tmp/o", NULL, false);
+	/* C's arrow is not a redirection; a '>' after it still is */
+	parse("p init_task.mm->owner", "p init_task.mm->owner", NULL, NULL,
+	      false);
+	parse("p a->b > f", "p a->b", NULL, "f", false);
 
 	refused("ps |", "column 4: no shell command after '|'");
 	refused("| wc", "column 1: no command before '|'");
