@@ -159,3 +159,30 @@ struct kdk_error *capture_config_load(const char *file,
 	fclose(f);
 	return NULL;
 }
+
+void capture_config_write(FILE *f, const struct capture_config *c)
+{
+	fprintf(f, "# %s: how the capture kernel saves a crash (kdumpkit save)\n"
+	       "path = %s\n"
+	       "# makedump -d: 1 zero, 2 cache, 4 cache private, 8 user, "
+	       "16 free pages left out\n"
+	       "dump_level = %d\n"
+	       "# zlib | lzo | snappy | zstd | none\n"
+	       "codec = %s\n"
+	       "# 0: the CPUs online\n"
+	       "threads = %d\n"
+	       "# old dumps kept under path (0: all)\n"
+	       "keep = %d\n"
+	       "# when saving fails: dmesg-only | reboot | halt | poweroff | shell\n"
+	       "failure_action = %s\n"
+	       "# after saving: reboot | halt | poweroff | shell\n"
+	       "final_action = %s\n"
+	       "# the capture initramfs mounts device (fstype) on path\n"
+	       "%sdevice = %s\n"
+	       "fstype = %s\n",
+	       KDUMPKIT_CONF, c->path, c->dump_level,
+	       c->codec == PAGE_CODEC_NONE ? "none" : page_codec_name(c->codec),
+	       c->threads, c->keep, c->failure_action, c->final_action,
+	       c->device[0] ? "" : "# ", c->device[0] ? c->device : "LABEL=kdump",
+	       c->fstype);
+}

@@ -18,6 +18,7 @@
 #define KDK_CAPTURE_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "base/error.h"
 #include "capture/compress.h"
@@ -46,5 +47,8 @@ struct kdk_error *capture_config_load(const char *file,
 
 /* "zlib" -> PAGE_CODEC_ZLIB; false for an unknown name. */
 bool capture_codec_parse(const char *name, enum page_codec *codec);
+
+/* c in the file's format, every key with a comment. */
+void capture_config_write(FILE *f, const struct capture_config *c);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "base/error.h"
 #include "base/json.h"
 #include "capture/config.h"
 #include "capture/hostfs.h"
