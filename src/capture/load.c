@@ -163,7 +163,7 @@ static struct kdk_error *load(struct load_opts *o)
 	static char kbuf[512], ibuf[512];
 	char cmdline[4096];
 	struct utsname u;
-	int64_t crash_size = 0;
+	int64_t crash_size = 0, loaded = 0;
 	off_t ksize, isize;
 	int kfd, ifd;
 	long rc;
@@ -228,7 +228,7 @@ static struct kdk_error *load(struct load_opts *o)
 	if (err)
 		return err;
 	if (!hostfs_read_i64(root, "/sys/kernel/kexec_crash_loaded",
-			     &crash_size) || crash_size != 1)
+			     &loaded) || loaded != 1)
 		return kdk_error(KDK_ERR_OTHER, "load: kexec_file_load "
 				 "succeeded but /sys/kernel/kexec_crash_loaded "
 				 "does not say 1");
