@@ -1,22 +1,24 @@
 #!/usr/bin/python3
 """The whole kdump loop with kdumpkit alone, in the lab's x86_64 guest.
 
-    loop.py [KDUMPKIT_BIN]      run it (or reuse the cached run), print the result
+    loop.py [KDUMPKIT_BIN [SCENARIO]]   run it (or reuse the cached run), print the result
 
 The first kernel boots the lab's kernel with crashkernel=256M and the lab's
 initramfs as it is (no lab run's key changes) with a second cpio appended:
 kdumpkit and its libraries, the kernel image, the capture initramfs that
 `kdumpkit initramfs` built on the host, and /loop.sh (rdinit=/loop.sh),
 which runs `kdumpkit status`, `estimate` and `load`, then crashes the kernel
-through sysrq. The capture kernel boots kdumpkit's initramfs, whose /init
+the way one of the lab's scenarios does (sysrq, or the lab's crashme module:
+an oops, a hung task in a mutex deadlock, a soft lockup). The capture kernel boots kdumpkit's initramfs, whose /init
 mounts the target disk (ext4, LABEL=kdkloop, a virtio disk) and runs
 `kdumpkit save`, then powers off. No kexec-tools, no makedumpfile in the
 guest (the lab initramfs carries them, and loop.sh never calls them).
 
 Two TCG boots take minutes, so the run is cached under
-~/.cache/kdumpkit/derived/loop/<key>/ (console.log, result.json, the saved
-vmcore and dmesg.txt), keyed by what decides it: the capture sources
-(src/capture/**), this file, the lab kernel and its initramfs.
+~/.cache/kdumpkit/derived/loop/<key>-<scenario>/ (console.log, result.json,
+the saved vmcore and dmesg.txt), keyed by what decides it: the capture
+sources (src/capture/**), this file, the lab kernel and its initramfs (and
+so crashme); runs of older keys are removed.
 """
 import hashlib
 import json
@@ -37,6 +39,7 @@ from common import CACHE  # noqa: E402
 from guest import disk_get  # noqa: E402
 from kernels import KERNELS, module_closure, vmlinuz_path  # noqa: E402
 from qemu import Guest  # noqa: E402
+from scenarios import SCENARIOS  # noqa: E402
 
 ARCH = "x86_64"
 DERIVED = CACHE.parent / "derived" / "loop"
@@ -64,7 +67,24 @@ SECTIONS = [
 ]
 
 
-def script():
+# how each scenario crashes the first kernel: the lab's own triggers
+# (tests/lab/guest/init), the crasher's pid into the kernel log first (the
+# console may not flush before the kernel jumps to the capture kernel)
+TRIGGERS = {
+    "sysrq": "sh -c 'echo \"LOOP: crasher pid $$\" > /dev/kmsg; "
+             "echo c > /proc/sysrq-trigger'",
+    "oops": "sh -c 'echo \"LOOP: crasher pid $$\" > /dev/kmsg; "
+            "exec insmod /crashme.ko scenario=oops'",
+    "mutex": "insmod /crashme.ko scenario=mutex; sleep 600",
+    "softlockup": "insmod /crashme.ko scenario=softlockup; sleep 600",
+}
+LOOP_SCENARIOS = list(TRIGGERS)
+
+
+def script(scenario):
+    sysctl = {"kernel.panic_on_oops": 1, "kernel.softlockup_panic": 1,
+              "kernel.hung_task_panic": 1, "kernel.hung_task_timeout_secs": 5,
+              "vm.panic_on_oom": 1, **SCENARIOS[scenario].get("sysctl", {})}
     lines = [
         "#!/bin/sh",
         "export PATH=/bin:/sbin:/usr/bin:/usr/sbin",
@@ -74,8 +94,8 @@ def script():
         "mkdir -p /tmp /var/crash && mount -t tmpfs tmp /tmp",
         "dmesg -n 1",
         "hostname kdk-loop",
-        "sysctl -q -w kernel.panic_on_oops=1 kernel.softlockup_panic=1 "
-        "kernel.hung_task_panic=1 kernel.hung_task_timeout_secs=30 vm.panic_on_oom=1",
+        "sysctl -q -w " + " ".join(f"{k}={v}" for k, v in sysctl.items()),
+        "for m in $(cat /modules.load); do insmod /modules/$m 2>/dev/null; done",
         "printf 'path = /var/crash\\n' > /etc/kdumpkit.conf",
     ]
     for name, cmd in SECTIONS:
@@ -84,9 +104,7 @@ def script():
     lines += [
         'echo "LOOP: crashing"',
         "dmesg -n 7",
-        # the pid goes into the kernel log: the console may not flush
-        # before the kernel jumps to the capture kernel
-        "sh -c 'echo \"LOOP: crasher pid $$\" > /dev/kmsg; echo c > /proc/sysrq-trigger'",
+        TRIGGERS[scenario],
         'echo "LOOP: still alive"',
         "poweroff -f",
     ]
@@ -122,7 +140,7 @@ def _kdumpkit(binary, *args):
                    capture_output=True, text=True)
 
 
-def make_initrd(binary, work):
+def make_initrd(binary, work, scenario):
     """The lab initramfs + our cpio (kdumpkit, vmlinuz, capture.img, loop.sh)."""
     root = work / "loop-root"
     (root / "boot").mkdir(parents=True)
@@ -136,7 +154,7 @@ def make_initrd(binary, work):
         mods += ["--module", m]
     _kdumpkit(binary, "initramfs", root / "boot" / "capture.img",
               "--config", conf, "--busybox", "/bin/busybox", *mods)
-    (root / "loop.sh").write_text(script())
+    (root / "loop.sh").write_text(script(scenario))
     (root / "loop.sh").chmod(0o755)
     extra = work / "loop.cpio.gz"
     subprocess.run(f"cd '{root}' && find . | cpio -o -H newc --quiet | gzip -1 > '{extra}'",
@@ -188,12 +206,12 @@ def list_dir(disk, d):
                   if n not in (".", ".."))
 
 
-def run(binary, out, key):
+def run(binary, out, key, scenario):
     """One loop into directory out; the result (also out/result.json)."""
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kdk-loop-") as tmp:
         work = Path(tmp)
-        initrd, capture_size = make_initrd(Path(binary), work)
+        initrd, capture_size = make_initrd(Path(binary), work, scenario)
         disk = work / "target.img"
         subprocess.run(["mke2fs", "-q", "-t", "ext4", "-L", LABEL, "-F", str(disk),
                         DISK_SIZE], check=True)
@@ -218,7 +236,7 @@ def run(binary, out, key):
     dmesg = (out / "dmesg.txt").read_text(errors="replace") if got.get("dmesg.txt") else ""
     pid = re.search(r"LOOP: crasher pid (\d+)", dmesg)
     result = {
-        "key": key, "times_s": seen, "total_s": round(time.monotonic() - t0, 1),
+        "key": key, "scenario": scenario, "times_s": seen, "total_s": round(time.monotonic() - t0, 1),
         "save_rc": int(rc.group(1)) if rc else None,
         "crasher_pid": int(pid.group(1)) if pid else None,
         "dirs": dirs, "files": files,
@@ -230,16 +248,21 @@ def run(binary, out, key):
     return result
 
 
-def ensure(binary):
+def ensure(binary, scenario="sysrq"):
     """The cached loop for the current sources, running it when missing."""
-    d = DERIVED / run_key()
+    key = run_key()
+    d = DERIVED / f"{key}-{scenario}"
     if (d / "result.json").exists():
         return d, json.loads((d / "result.json").read_text())
+    if DERIVED.exists():     # runs of sources that are gone
+        for old in DERIVED.iterdir():
+            if not old.name.startswith(key):
+                shutil.rmtree(old, ignore_errors=True)
     tmp = d.with_name(d.name + ".tmp")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    run(binary, tmp, d.name)
+    run(binary, tmp, key, scenario)
     if d.exists():
         shutil.rmtree(d)
     tmp.rename(d)
@@ -248,11 +271,12 @@ def ensure(binary):
 
 def main():
     binary = sys.argv[1] if len(sys.argv) > 1 else str(REPO / "build" / "kdumpkit")
+    scenario = sys.argv[2] if len(sys.argv) > 2 else "sysrq"
     why = why_not()
     if why:
         print(f"loop.py: {why}", file=sys.stderr)
         return 1
-    d, r = ensure(binary)
+    d, r = ensure(binary, scenario)
     print(d)
     print(json.dumps({k: v for k, v in r.items() if k != "sections"}, indent=1))
     return 0 if r["save_rc"] == 0 else 1
