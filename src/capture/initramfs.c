@@ -16,15 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "capture/config.h"
 #include "capture/cpio.h"
 #include "capture/hostfs.h"
+#include "capture/moddep.h"
 #include "subcommands.h"
 
 #define INITRAMFS_USAGE "usage: kdumpkit initramfs OUT [--config FILE] " \
-	"[--busybox FILE] [--module KO]..."
+	"[--busybox FILE] [--module NAME|FILE.ko]... [--moddir DIR]\n" \
+	"  a module NAME comes with what it needs, from DIR/modules.dep " \
+	"(DIR: /lib/modules/RELEASE)"
 
 #define MAX_MODULES 64
 
@@ -93,10 +97,48 @@ static const char INIT_SCRIPT[] =
 	"sleep 1000\n";
 
 struct initramfs_opts {
-	const char *out, *config, *busybox;
+	const char *out, *config, *busybox, *moddir;
 	const char *modules[MAX_MODULES];
 	int n_modules;
 };
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), t = strlen(tail);
+
+	return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* The module files, dependencies first: names through modules.dep, files
+ * as given. */
+static struct kdk_error *module_files(const struct initramfs_opts *o,
+				      struct moddep_list *l)
+{
+	char dir[512];
+	struct utsname u;
+	struct kdk_error *err = NULL;
+
+	if (o->moddir) {
+		snprintf(dir, sizeof(dir), "%s", o->moddir);
+	} else {
+		uname(&u);
+		snprintf(dir, sizeof(dir), "/lib/modules/%s", u.release);
+	}
+	for (int i = 0; i < o->n_modules && !err; i++) {
+		const char *m = o->modules[i];
+
+		if (strchr(m, '/') || ends_with(m, ".ko"))
+			err = moddep_add_file(m, l);
+		else
+			err = moddep_add(dir, m, l);
+	}
+	for (size_t i = 0; i < l->n && !err; i++)
+		if (!ends_with(l->paths[i], ".ko"))
+			err = kdk_error(KDK_ERR_USAGE, "%s: a compressed module; "
+					"busybox's insmod needs it uncompressed",
+					l->paths[i]);
+	return err;
+}
 
 /* Every directory above name, once each, before name itself. */
 static struct kdk_error *parents(struct cpio *c, const char *name,
@@ -206,6 +248,7 @@ static struct kdk_error *build(const struct initramfs_opts *o)
 	static char done[128][256];
 	int n_done = 0;
 	struct libs libs = { .n = 0 };
+	struct moddep_list mods = { 0 };
 	char *conf = NULL, load[8192] = "";
 	size_t conf_len = 0, load_len = 0;
 	struct cpio *c;
@@ -216,13 +259,18 @@ static struct kdk_error *build(const struct initramfs_opts *o)
 				 "program: the initramfs needs a static busybox "
 				 "(Debian: busybox-static), give it with "
 				 "--busybox", o->busybox);
-	err = config_text(o, &conf, &conf_len);
-	if (err)
+	err = module_files(o, &mods);
+	if (!err)
+		err = config_text(o, &conf, &conf_len);
+	if (err) {
+		moddep_list_free(&mods);
 		return err;
+	}
 	dl_iterate_phdr(collect_lib, &libs);
 	err = cpio_create(o->out, &c);
 	if (err) {
 		free(conf);
+		moddep_list_free(&mods);
 		return err;
 	}
 	for (int i = 0; dirs[i] && !err; i++) {
@@ -240,13 +288,13 @@ static struct kdk_error *build(const struct initramfs_opts *o)
 		if (!err)
 			err = cpio_copy(c, libs.names[i] + 1, 0755, libs.names[i]);
 	}
-	for (int i = 0; i < o->n_modules && !err; i++) {
-		const char *base = strrchr(o->modules[i], '/');
+	for (size_t i = 0; i < mods.n && !err; i++) {
+		const char *base = strrchr(mods.paths[i], '/');
 		char name[512];
 
-		base = base ? base + 1 : o->modules[i];
+		base = base ? base + 1 : mods.paths[i];
 		snprintf(name, sizeof(name), "modules/%s", base);
-		err = cpio_copy(c, name, 0644, o->modules[i]);
+		err = cpio_copy(c, name, 0644, mods.paths[i]);
 		load_len += snprintf(load + load_len, load_len < sizeof(load) ?
 				     sizeof(load) - load_len : 0, "%s\n", base);
 	}
@@ -262,13 +310,14 @@ static struct kdk_error *build(const struct initramfs_opts *o)
 	free(conf);
 	if (err) {
 		cpio_abort(c);
+		moddep_list_free(&mods);
 		return err;
 	}
 	err = cpio_finish(c);
 	if (!err)
-		printf("wrote %s: busybox, kdumpkit, %d libraries, %d modules, "
-		       "/etc/kdumpkit.conf, /init\n", o->out, libs.n,
-		       o->n_modules);
+		printf("wrote %s: busybox, kdumpkit, %d libraries, %zu modules, "
+		       "/etc/kdumpkit.conf, /init\n", o->out, libs.n, mods.n);
+	moddep_list_free(&mods);
 	return err;
 }
 
@@ -281,13 +330,16 @@ int subcmd_initramfs(int argc, char **argv)
 		const char *a = argv[i];
 
 		if ((strcmp(a, "--config") == 0 || strcmp(a, "--busybox") == 0 ||
-		     strcmp(a, "--module") == 0) && i + 1 >= argc)
+		     strcmp(a, "--module") == 0 || strcmp(a, "--moddir") == 0) &&
+		    i + 1 >= argc)
 			err = kdk_error(KDK_ERR_USAGE, "initramfs: %s needs a "
 					"value\n%s", a, INITRAMFS_USAGE);
 		else if (strcmp(a, "--config") == 0)
 			o.config = argv[++i];
 		else if (strcmp(a, "--busybox") == 0)
 			o.busybox = argv[++i];
+		else if (strcmp(a, "--moddir") == 0)
+			o.moddir = argv[++i];
 		else if (strcmp(a, "--module") == 0 && o.n_modules < MAX_MODULES)
 			o.modules[o.n_modules++] = argv[++i];
 		else if (a[0] == '-' || o.out)

@@ -37,7 +37,7 @@ sys.path.insert(0, str(TESTS / "lab"))
 import live  # noqa: E402
 from common import CACHE  # noqa: E402
 from guest import disk_get  # noqa: E402
-from kernels import KERNELS, module_closure, vmlinuz_path  # noqa: E402
+from kernels import KERNELS, kernel_dir, vmlinuz_path  # noqa: E402
 from qemu import Guest  # noqa: E402
 from scenarios import SCENARIOS  # noqa: E402
 
@@ -140,6 +140,11 @@ def _kdumpkit(binary, *args):
                    capture_output=True, text=True)
 
 
+def moddir():
+    """The lab kernel's /lib/modules/<release>."""
+    return kernel_dir(ARCH) / "img" / "lib" / "modules" / KERNELS[ARCH]["release"]
+
+
 def make_initrd(binary, work, scenario):
     """The lab initramfs + our cpio (kdumpkit, vmlinuz, capture.img, loop.sh)."""
     root = work / "loop-root"
@@ -150,10 +155,11 @@ def make_initrd(binary, work, scenario):
     conf = work / "kdumpkit.conf"
     conf.write_text(CONFIG)
     mods = []
-    for m in module_closure(ARCH, MODULES):
+    for m in MODULES:       # kdumpkit finds what they need in modules.dep
         mods += ["--module", m]
     _kdumpkit(binary, "initramfs", root / "boot" / "capture.img",
-              "--config", conf, "--busybox", "/bin/busybox", *mods)
+              "--config", conf, "--busybox", "/bin/busybox",
+              "--moddir", moddir(), *mods)
     (root / "loop.sh").write_text(script(scenario))
     (root / "loop.sh").chmod(0o755)
     extra = work / "loop.cpio.gz"

@@ -131,3 +131,37 @@ def test_initramfs_refuses_a_dynamic_busybox(kdumpkit, tmp_path):
 def test_initramfs_needs_an_output(kdumpkit):
     r = kdumpkit("initramfs")
     assert r.returncode == 2 and "give the file to write" in r.stderr
+
+
+def test_initramfs_modules_by_name_come_with_what_they_need(kdumpkit, tmp_path):
+    """--module NAME through the lab kernel's modules.dep: the same files, in
+    an order that loads (dependencies first), as the lab's own closure."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lab"))
+    import loop
+    from kernels import module_closure
+    if not (loop.moddir() / "modules.dep").exists():
+        pytest.skip("no lab kernel modules")
+    img = tmp_path / "capture.img"
+    r = kdumpkit("initramfs", img, "--moddir", loop.moddir(), "--module", "virtio-pci",
+                 "--module", "virtio_blk")
+    assert r.returncode == 0, r.stderr
+    x = tmp_path / "x"
+    x.mkdir()
+    subprocess.run(f"cd '{x}' && zcat '{img}' | cpio -id --quiet", shell=True, check=True)
+    order = (x / "modules.load").read_text().split()
+    want = [p.name for p in module_closure("x86_64", ["virtio_pci", "virtio_blk"])]
+    assert sorted(order) == sorted(want)
+    dep = {}
+    for line in (loop.moddir() / "modules.dep").read_text().splitlines():
+        mod, _, rest = line.partition(":")
+        dep[Path(mod).name] = [Path(d).name for d in rest.split()]
+    for i, m in enumerate(order):
+        assert set(dep[m]) <= set(order[:i]), f"{m} before what it needs"
+    for m in order:
+        assert (x / "modules" / m).read_bytes() == \
+            next(p for p in module_closure("x86_64", ["virtio_pci", "virtio_blk"])
+                 if p.name == m).read_bytes()
+    bad = kdumpkit("initramfs", tmp_path / "y.img", "--moddir", loop.moddir(),
+                   "--module", "no_such_module")
+    assert bad.returncode == 1 and "no module 'no_such_module' in " in bad.stderr
+    assert not (tmp_path / "y.img").exists()
