@@ -157,6 +157,24 @@ static struct kdk_error *parse_args(int argc, char **argv,
 	return NULL;
 }
 
+/* x86_64's kexec_file_load takes a bzImage only: say so before the kernel
+ * answers ENOEXEC (Documentation/arch/x86/boot.rst: "HdrS" at 0x202). */
+static struct kdk_error *check_image(int fd, const char *path)
+{
+#ifdef __x86_64__
+	char magic[4];
+
+	if (pread(fd, magic, 4, 0x202) != 4 || memcmp(magic, "HdrS", 4) != 0)
+		return kdk_error(KDK_ERR_FORMAT, "load: %s is not a bzImage "
+				 "(no \"HdrS\" boot header at 0x202): give "
+				 "the vmlinuz, not the vmlinux", path);
+#else
+	(void)fd;
+	(void)path;
+#endif
+	return NULL;
+}
+
 static struct kdk_error *load(struct load_opts *o)
 {
 	const char *root = hostfs_root(NULL);
@@ -214,6 +232,11 @@ static struct kdk_error *load(struct load_opts *o)
 	kfd = open(o->kernel, O_RDONLY | O_CLOEXEC);
 	if (kfd < 0)
 		return kdk_error_errno("load: opening %s", o->kernel);
+	err = check_image(kfd, o->kernel);
+	if (err) {
+		close(kfd);
+		return err;
+	}
 	ifd = open(o->initrd, O_RDONLY | O_CLOEXEC);
 	if (ifd < 0) {
 		err = kdk_error_errno("load: opening %s", o->initrd);

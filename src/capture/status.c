@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "base/json.h"
@@ -180,6 +181,60 @@ static void check_config(struct status *st, struct capture_config *cfg)
 	    cfg->keep, cfg->final_action);
 }
 
+/* Where `device` points now: LABEL= and UUID= through /dev/disk/by-*. */
+static bool find_device(const char *root, const char *device, char *dev,
+			size_t size)
+{
+	char link[600];
+
+	if (strncmp(device, "LABEL=", 6) == 0)
+		snprintf(link, sizeof(link), "/dev/disk/by-label/%s", device + 6);
+	else if (strncmp(device, "UUID=", 5) == 0)
+		snprintf(link, sizeof(link), "/dev/disk/by-uuid/%s", device + 5);
+	else
+		snprintf(link, sizeof(link), "%s", device);
+	hostfs_path(root, link, dev, size);
+	return access(dev, F_OK) == 0;
+}
+
+/* Is something mounted on path (root/proc/mounts)? */
+static bool mounted_on(const char *root, const char *path)
+{
+	char file[1024], line[1024], on[512];
+	bool found = false;
+	FILE *f;
+
+	hostfs_path(root, "/proc/mounts", file, sizeof(file));
+	f = fopen(file, "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %511s", on) == 1 && strcmp(on, path) == 0;
+	fclose(f);
+	return found;
+}
+
+/* The capture initramfs mounts `device` on path: it must exist now. */
+static bool check_device(struct status *st, const struct capture_config *cfg)
+{
+	char dev[1024];
+	struct check *c;
+
+	if (!cfg->device[0])
+		return true;
+	if (find_device(st->root, cfg->device, dev, sizeof(dev))) {
+		add(st, "device", true, "%s (%s) is there; the capture kernel "
+		    "mounts it on %s", cfg->device, dev + strlen(st->root),
+		    cfg->path);
+		return true;
+	}
+	c = add(st, "device", false, "%s: no such device now: the capture "
+		"kernel could not mount it", cfg->device);
+	snprintf(c->fix, sizeof(c->fix), "set device in %s to one that blkid "
+		 "lists", KDUMPKIT_CONF);
+	return false;
+}
+
 /* A level-31 dump is a few percent of memory; below an eighth of it the
  * target may hold the kernel log only. */
 static void check_target(struct status *st, const struct capture_config *cfg)
@@ -188,6 +243,15 @@ static void check_target(struct status *st, const struct capture_config *cfg)
 	struct statvfs sv;
 	uint64_t free_b, ram = 0;
 	struct check *c;
+
+	if (!check_device(st, cfg))
+		return;
+	if (cfg->device[0] && !mounted_on(st->root, cfg->path)) {
+		add(st, "target", true, "%s is not mounted now: its free space "
+		    "is known only once the capture kernel mounts it",
+		    cfg->device);
+		return;
+	}
 
 	hostfs_path(st->root, cfg->path, dir, sizeof(dir));
 	if (statvfs(dir, &sv) != 0) {

@@ -165,3 +165,14 @@ def test_initramfs_modules_by_name_come_with_what_they_need(kdumpkit, tmp_path):
                    "--module", "no_such_module")
     assert bad.returncode == 1 and "no module 'no_such_module' in " in bad.stderr
     assert not (tmp_path / "y.img").exists()
+
+
+def test_kernel_must_be_a_bzimage(kdumpkit, tmp_path, files, kdumpkit_bin):
+    if os.uname().machine != "x86_64":
+        pytest.skip("the bzImage check is x86_64's")
+    root = fakeroot.make(tmp_path / "root")
+    _, i = files
+    # a vmlinux (ELF) where the vmlinuz belongs
+    r = load(kdumpkit, root, "--kernel", kdumpkit_bin, "--initrd", i)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1
+    assert "is not a bzImage (no \"HdrS\" boot header at 0x202)" in r.stderr

@@ -115,3 +115,24 @@ def test_estimate_without_an_initramfs_says_so(kdumpkit, tmp_path):
 def test_estimate_bad_arguments(kdumpkit, args):
     r = kdumpkit("estimate", *args)
     assert r.returncode == 2 and "estimate: unexpected" in r.stderr
+
+
+def test_target_device(kdumpkit, tmp_path):
+    """device = LABEL=...: the capture initramfs mounts it, so it must be
+    there now; its free space counts only where it is mounted on path."""
+    conf = "path = /var/crash\ndevice = LABEL=dumps\n"
+    root = fakeroot.make(tmp_path / "a", {"etc/kdumpkit.conf": conf,
+                                          "dev/disk/by-label/dumps": ""})
+    rc, c = checks(kdumpkit, root)
+    assert rc == 0
+    assert c["device"]["detail"].startswith("LABEL=dumps (/dev/disk/by-label/dumps) is there")
+    assert "not mounted now" in c["target"]["detail"]
+    mounted = fakeroot.make(tmp_path / "b", {
+        "etc/kdumpkit.conf": conf, "dev/disk/by-label/dumps": "",
+        "proc/mounts": "/dev/vdb /var/crash ext4 rw 0 0\n"})
+    _, c = checks(kdumpkit, mounted)
+    assert re.match(r"/var/crash: \d+ MiB free", c["target"]["detail"])
+    gone = fakeroot.make(tmp_path / "c", {"etc/kdumpkit.conf": conf})
+    rc, c = checks(kdumpkit, gone)
+    assert rc == 1 and c["device"]["status"] == "WARN" and "target" not in c
+    assert "no such device now" in c["device"]["detail"]
