@@ -6,5 +6,11 @@
 int subcmd_info(int argc, char **argv);
 int subcmd_analyze(int argc, char **argv);
 int subcmd_makedump(int argc, char **argv);
+int subcmd_status(int argc, char **argv);
+int subcmd_estimate(int argc, char **argv);
+int subcmd_save(int argc, char **argv);
+int subcmd_load(int argc, char **argv);
+int subcmd_unload(int argc, char **argv);
+int subcmd_initramfs(int argc, char **argv);
 
 #endif

@@ -634,6 +634,29 @@ static struct kdk_error *run_dmesg(const struct makedump_opts *o)
 	return err;
 }
 
+struct kdk_error *makedump_write(const char *in, const char *out,
+				 int dump_level, enum page_codec codec,
+				 int threads, bool verbose)
+{
+	struct makedump_opts o = {
+		.dump_level = dump_level, .codec = codec, .threads = threads,
+		.message_level = verbose ? ML_DEFAULT : 0, .in = in, .out = out,
+	};
+
+	if (o.threads < 1)
+		o.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (o.threads < 1)
+		o.threads = 1;
+	return run_dump(&o);
+}
+
+struct kdk_error *makedump_write_dmesg(const char *in, const char *out)
+{
+	struct makedump_opts o = { .in = in, .out = out, .dmesg = true };
+
+	return run_dmesg(&o);
+}
+
 int subcmd_makedump(int argc, char **argv)
 {
 	struct makedump_opts o = { 0 };

@@ -16,7 +16,7 @@ def test_version(kdumpkit):
 def test_help_lists_every_subcommand(kdumpkit):
     r = kdumpkit("help")
     assert r.returncode == 0
-    for name in NOT_BUILT + ["analyze", "info", "help"]:
+    for name in NOT_BUILT + ["analyze", "info", "initramfs", "help"]:
         assert re.search(rf"^  {name} ", r.stdout, re.M), name
 
 
