@@ -245,7 +245,7 @@ static struct kdk_error *build(const struct initramfs_opts *o)
 {
 	static const char *const dirs[] = { "bin", "dev", "etc", "proc", "sys",
 		"tmp", "modules", NULL };
-	static char done[128][256];
+	char (*done)[256];
 	int n_done = 0;
 	struct libs libs = { .n = 0 };
 	struct moddep_list mods = { 0 };
@@ -259,11 +259,15 @@ static struct kdk_error *build(const struct initramfs_opts *o)
 				 "program: the initramfs needs a static busybox "
 				 "(Debian: busybox-static), give it with "
 				 "--busybox", o->busybox);
+	done = calloc(128, sizeof(*done));
+	if (!done)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	err = module_files(o, &mods);
 	if (!err)
 		err = config_text(o, &conf, &conf_len);
 	if (err) {
 		moddep_list_free(&mods);
+		free(done);
 		return err;
 	}
 	dl_iterate_phdr(collect_lib, &libs);
@@ -271,6 +275,7 @@ static struct kdk_error *build(const struct initramfs_opts *o)
 	if (err) {
 		free(conf);
 		moddep_list_free(&mods);
+		free(done);
 		return err;
 	}
 	for (int i = 0; dirs[i] && !err; i++) {
@@ -308,6 +313,7 @@ static struct kdk_error *build(const struct initramfs_opts *o)
 		err = cpio_file(c, "init", 0755, INIT_SCRIPT,
 				sizeof(INIT_SCRIPT) - 1);
 	free(conf);
+	free(done);
 	if (err) {
 		cpio_abort(c);
 		moddep_list_free(&mods);

@@ -46,6 +46,8 @@ DERIVED = CACHE.parent / "derived" / "loop"
 TIMEOUT = 1200          # seconds for both boots under TCG
 LABEL = "kdkloop"
 DISK_SIZE = "512M"
+# a target too small for the dump: save must keep the log and say so
+SMALL_DISK = "8M"
 MODULES = ["virtio_pci", "virtio_blk"]   # the target disk; ext4 is built in
 CONFIG = f"""path = /var/crash
 dump_level = 31
@@ -212,7 +214,7 @@ def list_dir(disk, d):
                   if n not in (".", ".."))
 
 
-def run(binary, out, key, scenario):
+def run(binary, out, key, scenario, disk_size=DISK_SIZE):
     """One loop into directory out; the result (also out/result.json)."""
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="kdk-loop-") as tmp:
@@ -220,7 +222,7 @@ def run(binary, out, key, scenario):
         initrd, capture_size = make_initrd(Path(binary), work, scenario)
         disk = work / "target.img"
         subprocess.run(["mke2fs", "-q", "-t", "ext4", "-L", LABEL, "-F", str(disk),
-                        DISK_SIZE], check=True)
+                        disk_size], check=True)
         g = Guest(ARCH, work, vmlinuz_path(ARCH), initrd,
                   "rdinit=/loop.sh crashkernel=256M panic=-1", disks=[disk],
                   mem="1G", smp=2)
@@ -234,7 +236,7 @@ def run(binary, out, key, scenario):
         dirs = saved_dir(disk)
         files = list_dir(disk, dirs[-1]) if dirs else []
         got = {}
-        for name in ("vmcore", "dmesg.txt"):
+        for name in ("vmcore", "dmesg.txt", "vmcore.incomplete"):
             if dirs and name in files:
                 got[name] = disk_get(disk, f"/{dirs[-1]}/{name}", out / name)
     (out / "console.log").write_text(console)
@@ -242,7 +244,7 @@ def run(binary, out, key, scenario):
     dmesg = (out / "dmesg.txt").read_text(errors="replace") if got.get("dmesg.txt") else ""
     pid = re.search(r"LOOP: crasher pid (\d+)", dmesg)
     result = {
-        "key": key, "scenario": scenario, "times_s": seen, "total_s": round(time.monotonic() - t0, 1),
+        "key": key, "scenario": scenario, "disk_size": disk_size, "times_s": seen, "total_s": round(time.monotonic() - t0, 1),
         "save_rc": int(rc.group(1)) if rc else None,
         "crasher_pid": int(pid.group(1)) if pid else None,
         "dirs": dirs, "files": files,
@@ -254,10 +256,10 @@ def run(binary, out, key, scenario):
     return result
 
 
-def ensure(binary, scenario="sysrq"):
+def ensure(binary, scenario="sysrq", disk_size=DISK_SIZE):
     """The cached loop for the current sources, running it when missing."""
     key = run_key()
-    d = DERIVED / f"{key}-{scenario}"
+    d = DERIVED / (f"{key}-{scenario}" + ("" if disk_size == DISK_SIZE else f"-disk{disk_size}"))
     if (d / "result.json").exists():
         return d, json.loads((d / "result.json").read_text())
     if DERIVED.exists():     # runs of sources that are gone
@@ -268,7 +270,7 @@ def ensure(binary, scenario="sysrq"):
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    run(binary, tmp, key, scenario)
+    run(binary, tmp, key, scenario, disk_size)
     if d.exists():
         shutil.rmtree(d)
     tmp.rename(d)

@@ -176,3 +176,57 @@ def test_capture_console_says_what_happened(run):
     assert "LOOP: crashing" in console
     # the guest never ran the reference tools
     assert "makedumpfile" not in console and "kexec -p" not in console
+
+
+def test_makedumpfile_finds_nothing_more_to_leave_out(run, kdumpkit, tmp_path):
+    """makedumpfile -d 31 re-filtering the saved dump (it reads
+    kdump-compressed input) keeps every page kdumpkit save kept: the
+    capture filtered at least as much as the reference would have."""
+    d, _r = run
+
+    def refilter():
+        out = tmp_path / "refiltered"
+        subprocess.run(["makedumpfile", "-c", "-d", "31", str(d / "vmcore"), str(out)],
+                       capture_output=True, check=True, timeout=300)
+        return json.dumps(json.loads(kdumpkit("info", "--json", out).stdout)["pages"])
+
+    theirs = json.loads(cached(d, "makedumpfile-refiltered-pages.json", refilter))
+    ours = json.loads(kdumpkit("info", "--json", d / "vmcore").stdout)["pages"]
+    assert theirs["present"] == ours["present"]
+    assert theirs["excluded"] == ours["excluded"]
+
+
+@pytest.fixture(scope="module")
+def small(kdumpkit_bin):
+    """The sysrq loop onto a target too small for the dump."""
+    why = loop.why_not()
+    if why:
+        pytest.skip(f"no loop: {why}")
+    return loop.ensure(kdumpkit_bin, "sysrq", loop.SMALL_DISK)
+
+
+def test_small_target_keeps_the_log_and_says_so(small, kdumpkit):
+    d, r = small
+    console = (d / "console.log").read_text(errors="replace")
+    assert r["save_rc"] == 1
+    assert "vmcore" not in r["files"] and "dmesg.txt" in r["files"]
+    assert re.search(r"kdumpkit: save: /var/crash/\d{8}-\d{6}: the kernel log is saved, "
+                     r"the dump is NOT saved whole: .*No space left on device", console)
+    # failure_action = poweroff: the machine does not hang in the capture kernel
+    assert "kdumpkit-init: save rc=1, then poweroff" in console
+    log = (d / "dmesg.txt").read_text(errors="replace")
+    assert "Kernel panic - not syncing: sysrq triggered crash" in log
+    assert f"LOOP: crasher pid {r['crasher_pid']}" in log
+    # what fitted of the dump stays under its temporary name, marked
+    # incomplete in its header, and still opens
+    assert "vmcore.incomplete" in r["files"]
+    part = kdumpkit("info", d / "vmcore.incomplete")
+    assert "the writer marked the dump incomplete (it ran out of space)" in part.stderr
+
+    def crash():
+        r = subprocess.run(["crash", "-s", str(vmlinux_path("x86_64")),
+                            str(d / "vmcore.incomplete")], input="q\n",
+                           capture_output=True, text=True, timeout=600)
+        return r.stdout + r.stderr
+    # crash 8.0.2 reads the same flag in the header
+    assert "This dumpfile is incomplete." in cached(d, "crash-incomplete.txt", crash)
