@@ -35,7 +35,7 @@ REPO = TESTS.parent
 sys.path.insert(0, str(TESTS / "lab"))
 
 import live  # noqa: E402
-from common import CACHE  # noqa: E402
+from common import CACHE, locked  # noqa: E402
 from guest import disk_get  # noqa: E402
 from kernels import KERNELS, kernel_dir, vmlinuz_path  # noqa: E402
 from qemu import Guest  # noqa: E402
@@ -261,6 +261,13 @@ def ensure(binary, scenario="sysrq", disk_size=DISK_SIZE):
     key = run_key()
     d = DERIVED / (f"{key}-{scenario}" + ("" if disk_size == DISK_SIZE else f"-disk{disk_size}"))
     if (d / "result.json").exists():
+        return d, json.loads((d / "result.json").read_text())
+    with locked(DERIVED.parent / f".loop-{d.name}.lock"):
+        return _make(binary, key, d, scenario, disk_size)
+
+
+def _make(binary, key, d, scenario, disk_size):
+    if (d / "result.json").exists():    # made by the run we waited for
         return d, json.loads((d / "result.json").read_text())
     if DERIVED.exists():     # runs of sources that are gone
         for old in DERIVED.iterdir():

@@ -25,3 +25,23 @@ def run(cmd, **kw):
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))}: exit {r.returncode}")
     return r
+
+
+class locked:
+    """Hold an exclusive lock on path (created if missing) for a with
+    block: the plain and ASan test runs go side by side, and the first to
+    make a cached thing (a QEMU run) must not be raced by the second."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    def __enter__(self):
+        import fcntl
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.f = open(self.path, "a")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()
+        return False

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import CACHE  # noqa: E402
+from common import CACHE, locked  # noqa: E402
 from guest import guest_inputs_hash  # noqa: E402
 from kernels import KERNELS, vmlinuz_path, vmlinux_path  # noqa: E402
 from qemu import Guest  # noqa: E402
@@ -72,6 +72,12 @@ def key(n):
 
 
 def make(n, out):
+    with locked(out.parent / f".{out.name}.lock"):
+        if not (out / "manifest.json").is_file():   # or the run we waited for made it
+            _make(n, out)
+
+
+def _make(n, out):
     base = base_initramfs()
     if not base or not vmlinuz_path(ARCH).exists():
         raise SystemExit("manytasks.py: no lab kernel or initramfs "
