@@ -31,7 +31,7 @@ void disasm_free(struct disasm *d);
 struct disasm_insn {
 	uint64_t addr;
 	unsigned int size;		/* bytes; 0: not an instruction */
-	char text[256];			/* "mov    %rsp,%rbp" */
+	char text[512];			/* "mov    %rsp,%rbp" */
 	bool ftrace_nop;		/* x86_64: the 5-byte NOP of a call
 					 * site ftrace patches */
 	bool padding;			/* a NOP or INT3: what aligns the
