@@ -10,6 +10,7 @@ extern const struct command cmd_dis_def;
 extern const struct command cmd_eval_def;
 extern const struct command cmd_exit_def;
 extern const struct command cmd_help_def;
+extern const struct command cmd_list_def;
 extern const struct command cmd_log_def;
 extern const struct command cmd_mach_def;
 extern const struct command cmd_mod_def;

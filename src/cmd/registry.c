@@ -13,6 +13,7 @@ static const struct command *const commands[] = {
 	&cmd_eval_def,
 	&cmd_exit_def,
 	&cmd_help_def,
+	&cmd_list_def,
 	&cmd_log_def,
 	&cmd_mach_def,
 	&cmd_mod_def,

@@ -1,0 +1,449 @@
+/* list: walk a linked list in the dump and print its entries' addresses
+ * (and, with -s, members of each), as crash's `list` does:
+ *
+ *   list [[-o] OFFSET] [-e END] [-s STRUCT[.MEMBER,...]] [-r] [-x|-d]
+ *        [-h|-H] START
+ *
+ * OFFSET (a number or STRUCT.MEMBER) is where an entry's "next" pointer
+ * sits. Without -h/-H the next pointers point at the next entry itself
+ * (struct foo { struct foo *next; }) and the walk ends at NULL or back at
+ * START. With -h (START is an entry) or -H (START is a list_head outside
+ * the list, as LIST_HEAD()), the pointers are list_heads at OFFSET inside
+ * each entry, entries are list_head - OFFSET, and the walk ends back at
+ * the head; -r follows prev instead of next.
+ *
+ * A list that loops without returning to its start (corruption) stops
+ * at the first entry seen twice, with an error saying so (crash stops
+ * there silently).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "cmd/address.h"
+#include "cmd/commands.h"
+#include "cmd/struct.h"
+#include "debuginfo/types.h"
+#include "expr/expr.h"
+#include "target/target.h"
+
+struct list_opts {
+	uint64_t offset;
+	bool head_h, head_H, reverse;
+	bool has_end;
+	uint64_t end;
+	const char *show;	/* -s STRUCT[.MEMBER,...] */
+	int radix;		/* for -s: 10 or 16 */
+	uint64_t start;
+};
+
+/* "STRUCT.MEMBER" or a number: an offset in bytes. */
+static struct kdk_error *parse_offset(struct session *s, const char *arg,
+				      uint64_t *off)
+{
+	const char *dot = strchr(arg, '.');
+	struct types *ts;
+	struct type *t;
+	struct type_path_hit hit;
+	char *name;
+	struct kdk_error *err;
+
+	if (!dot || address_is_hex(arg))
+		return address_parse_number(s, arg, off);
+	err = session_types(s, &ts);
+	if (err)
+		return err;
+	name = strndup(arg, dot - arg);
+	if (!name)
+		return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	err = types_find(ts, name, &t);
+	if (err) {
+		char *full = NULL;
+
+		kdk_error_free(err);
+		if (asprintf(&full, "struct %s", name) < 0)
+			full = NULL;
+		err = full ? types_find(ts, full, &t) :
+			kdk_error(KDK_ERR_NOMEM, "out of memory");
+		free(full);
+	}
+	free(name);
+	if (err)
+		return err;
+	err = type_member_path(type_strip(t), dot + 1, &hit);
+	if (err)
+		return err;
+	*off = hit.bit_offset / 8;
+	return NULL;
+}
+
+/* A start address: a number or symbol expression as other commands take
+ * it, else a C expression: an object's address (init_task.tasks), a
+ * pointer's value ((struct mm_struct *)0x...)->mmap_lock.wait_list.next). */
+static struct kdk_error *parse_start(struct session *s, const char *arg,
+				     uint64_t *addr)
+{
+	struct kdk_error *err = address_parse(s, arg, addr), *e2;
+	struct expr_env env = { .symbols = s->symbols, .read = value_read_mem,
+				.arg = s };
+	struct expr_ctx *ctx;
+	struct expr_value v;
+	struct types *ts;
+	struct type *t;
+
+	if (!err)
+		return NULL;
+	e2 = session_types(s, &ts);
+	if (e2) {
+		kdk_error_free(e2);
+		return err;
+	}
+	env.types = ts;
+	e2 = expr_eval(&env, arg, &ctx, &v);
+	if (e2) {
+		kdk_error_free(e2);
+		return err;
+	}
+	t = v.type ? type_strip(v.type) : NULL;
+	if (t && t->kind == TYPE_POINTER && v.size == 8) {
+		memcpy(addr, v.data, 8);
+	} else if (v.lvalue) {
+		*addr = v.addr;
+	} else {
+		expr_ctx_free(ctx);
+		return err;
+	}
+	expr_ctx_free(ctx);
+	kdk_error_free(err);
+	return NULL;
+}
+
+static struct kdk_error *read_ptr(struct session *s, uint64_t addr,
+				  uint64_t *out)
+{
+	struct kdk_error *err = target_read_kvaddr(s->target, addr, out, 8);
+
+	return err ? kdk_error_wrap(err, "reading the pointer at 0x%" PRIx64,
+				    addr) : NULL;
+}
+
+/* Members of one entry, through `struct` (so that they print exactly as
+ * `struct TYPE.MEMBERS ADDR` does). */
+static struct kdk_error *show_entry(struct session *s,
+				    const struct list_opts *o, uint64_t entry)
+{
+	char addr[24];
+	char *argv[4];
+	int argc = 0;
+	struct kdk_error *err;
+	int radix = s->radix;
+	bool json = s->json;
+
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, entry);
+	argv[argc++] = (char *)"struct";
+	argv[argc++] = (char *)o->show;
+	argv[argc++] = addr;
+	argv[argc] = NULL;
+	s->radix = o->radix;
+	s->json = false;
+	err = struct_command(s, &cmd_struct_def, TYPE_STRUCT, argc, argv);
+	s->radix = radix;
+	s->json = json;
+	return err;
+}
+
+static struct kdk_error *emit(struct session *s, const struct list_opts *o,
+			      struct json_writer *w, uint64_t entry)
+{
+	char hex[24];
+	struct kdk_error *err = NULL;
+
+	if (!s->json) {
+		fprintf(s->out, "%" PRIx64 "\n", entry);
+		return o->show ? show_entry(s, o, entry) : NULL;
+	}
+	snprintf(hex, sizeof(hex), "0x%016" PRIx64, entry);
+	json_begin_object(w);
+	json_key_string(w, "address", hex);
+	if (o->show) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *saved = s->out, *mem = open_memstream(&text, &len);
+
+		if (!mem)
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+		s->out = mem;
+		err = show_entry(s, o, entry);
+		s->out = saved;
+		fclose(mem);
+		json_key_string(w, "members", text ? text : "");
+		free(text);
+	}
+	json_end_object(w);
+	return err;
+}
+
+/* Has the walk been here before? Exactly, with a set of the addresses
+ * seen, for the first SEEN_MAX entries (as crash stops at the first
+ * repeated entry); past that, Brent's check in constant memory, which
+ * finds the loop within one more turn of it. */
+#define SEEN_MAX (1u << 21)
+
+struct cycle {
+	uint64_t *slots;	/* open addressing; 0 is empty */
+	size_t n_slots, used;
+	uint64_t saved, power, lam;	/* Brent */
+};
+
+static size_t slot_of(uint64_t a, size_t n)
+{
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdull;
+	a ^= a >> 33;
+	return (size_t)a & (n - 1);
+}
+
+static bool seen_before(struct cycle *c, uint64_t a)
+{
+	size_t h;
+
+	if (c->used * 2 >= c->n_slots) {
+		size_t n = c->n_slots ? c->n_slots * 2 : 1024;
+		uint64_t *v;
+
+		if (c->used >= SEEN_MAX || !(v = calloc(n, sizeof(*v))))
+			return false;
+		for (size_t i = 0; i < c->n_slots; i++)
+			if (c->slots[i]) {
+				size_t k = slot_of(c->slots[i], n);
+
+				while (v[k])
+					k = (k + 1) & (n - 1);
+				v[k] = c->slots[i];
+			}
+		free(c->slots);
+		c->slots = v;
+		c->n_slots = n;
+	}
+	for (h = slot_of(a, c->n_slots); c->slots[h];
+	     h = (h + 1) & (c->n_slots - 1))
+		if (c->slots[h] == a)
+			return true;
+	c->slots[h] = a;
+	c->used++;
+	return false;
+}
+
+static bool cycles(struct cycle *c, uint64_t a)
+{
+	if (a && c->used < SEEN_MAX)
+		return seen_before(c, a);
+	if (c->power && a == c->saved)
+		return true;
+	if (c->lam == c->power) {
+		c->saved = a;
+		c->power = c->power ? c->power * 2 : 1;
+		c->lam = 0;
+	}
+	c->lam++;
+	return false;
+}
+
+static struct kdk_error *walk(struct session *s, const struct list_opts *o,
+			      struct json_writer *w, uint64_t *count)
+{
+	bool heads = o->head_h || o->head_H;
+	uint64_t link = heads ? 8 * o->reverse : o->offset;
+	uint64_t stop = o->head_H ? o->start : o->start + (heads ? o->offset : 0);
+	uint64_t cur, next;
+	struct cycle c = { 0 };
+	struct kdk_error *err;
+
+	*count = 0;
+	if (o->head_H) {
+		err = read_ptr(s, o->start + link, &cur);
+		if (err)
+			return err;
+	} else {
+		cur = o->start + (heads ? o->offset : 0);
+	}
+	for (;;) {
+		uint64_t entry = heads ? cur - o->offset : cur;
+
+		if (cur == 0 || (*count && cur == stop) ||
+		    (o->head_H && cur == stop) ||
+		    (o->has_end && entry == o->end)) {
+			free(c.slots);
+			return NULL;
+		}
+		if (cycles(&c, cur)) {
+			free(c.slots);
+			return kdk_error(KDK_ERR_FORMAT, "the list loops: after "
+					 "%" PRIu64 " entries it comes back to "
+					 "0x%" PRIx64 " without reaching its "
+					 "start 0x%" PRIx64, *count, entry,
+					 o->start);
+		}
+		err = emit(s, o, w, entry);
+		if (!err)
+			err = read_ptr(s, cur + link, &next);
+		if (err) {
+			free(c.slots);
+			return err;
+		}
+		++*count;
+		cur = next;
+	}
+}
+
+static bool is_flag(const char *a)
+{
+	return a[0] == '-' && ((a[1] >= 'a' && a[1] <= 'z') ||
+			       (a[1] >= 'A' && a[1] <= 'Z'));
+}
+
+static struct kdk_error *take_flag(struct session *s, char c, const char *arg,
+				   struct list_opts *o, bool *have_offset)
+{
+	struct kdk_error *err;
+
+	switch (c) {
+	case 'o':
+		err = parse_offset(s, arg, &o->offset);
+		if (err)
+			return kdk_error_wrap(err, "-o %s", arg);
+		*have_offset = true;
+		return NULL;
+	case 'e':
+		err = address_parse(s, arg, &o->end);
+		if (err)
+			return kdk_error_wrap(err, "-e %s", arg);
+		o->has_end = true;
+		return NULL;
+	case 's':
+	case 'S':
+		o->show = arg;
+		return NULL;
+	case 'r': o->reverse = true; return NULL;
+	case 'x': o->radix = 16; return NULL;
+	case 'd': o->radix = 10; return NULL;
+	case 'h': o->head_h = true; return NULL;
+	case 'H': o->head_H = true; return NULL;
+	}
+	return command_usage(&cmd_list_def, "unknown flag -%c", c);
+}
+
+/* Flags anywhere among the operands, as crash's getopt takes them:
+ * `list -H ADDR -o rwsem_waiter.list -s rwsem_waiter.task`. */
+static struct kdk_error *parse(struct session *s, int argc, char **argv,
+			       struct list_opts *o)
+{
+	const char *operand[2];
+	int n = 0;
+	bool have_offset = false;
+	struct kdk_error *err;
+
+	memset(o, 0, sizeof(*o));
+	o->radix = s->radix;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			continue;
+		if (!is_flag(a)) {
+			if (n == 2)
+				return command_usage(&cmd_list_def, "one offset "
+						     "and one start only: %s",
+						     a);
+			operand[n++] = a;
+			continue;
+		}
+		for (const char *f = a + 1; *f; f++) {
+			const char *arg = NULL;
+
+			if (strchr("oesS", *f)) {
+				arg = f[1] ? f + 1 : (i + 1 < argc ? argv[++i] :
+						     NULL);
+				if (!arg)
+					return command_usage(&cmd_list_def, "-%c "
+							     "needs a value", *f);
+			}
+			err = take_flag(s, *f, arg, o, &have_offset);
+			if (err)
+				return err;
+			if (arg)
+				break;
+		}
+	}
+	if (o->head_h && o->head_H)
+		return command_usage(&cmd_list_def, "-h and -H: one or the other");
+	if (o->reverse && !o->head_h && !o->head_H)
+		return command_usage(&cmd_list_def, "-r follows list_head.prev: "
+				     "it needs -h or -H");
+	if (n == 0)
+		return command_usage(&cmd_list_def, "a start address is needed");
+	if (n == 2) {
+		if (have_offset)
+			return command_usage(&cmd_list_def, "two offsets: %s "
+					     "and -o", operand[0]);
+		err = parse_offset(s, operand[0], &o->offset);
+		if (err)
+			return kdk_error_wrap(err, "offset %s", operand[0]);
+	}
+	return parse_start(s, operand[n - 1], &o->start);
+}
+
+static struct kdk_error *cmd_list(struct session *s, int argc, char **argv)
+{
+	struct list_opts o;
+	struct json_writer w;
+	uint64_t count;
+	struct kdk_error *err = parse(s, argc, argv, &o);
+
+	if (err)
+		return err;
+	json_init(&w, s->out, true);
+	if (s->json)
+		json_begin_array(&w);
+	err = walk(s, &o, &w, &count);
+	if (s->json) {
+		json_end_array(&w);
+		json_finish(&w);
+	}
+	return err;
+}
+
+const struct command cmd_list_def = {
+	.name = "list",
+	.fn = cmd_list,
+	.summary = "linked list",
+	.synopsis = "list [[-o] offset] [-e end] [-s struct[.member[,member]]] "
+		    "[-r] [-x|-d] [-h|-H] start",
+	.help =
+"Walks a linked list in the dump and prints the address of each entry,\n"
+"and with -s members of each, as `struct` prints them.\n"
+"\n"
+"  offset    where an entry's next pointer is: a number, or struct.member\n"
+"            (list_head members too: task_struct.tasks). Default 0.\n"
+"  start     without -h or -H, the first entry; the next pointers point at\n"
+"            entries, and the list ends at NULL or back at start.\n"
+"  -h        start is an entry with an embedded list_head at offset.\n"
+"  -H        start is a list_head that is not part of the list (a\n"
+"            LIST_HEAD(), a struct's list head member); entries are\n"
+"            list_head - offset, and the walk ends back at start.\n"
+"  -r        with -h or -H, follow list_head.prev: the list backwards.\n"
+"  -e end    stop before the entry at this address.\n"
+"  -s s.m,m  show members m of struct s for each entry (-S: the same).\n"
+"  -x, -d    the members' numbers in hexadecimal, or decimal.\n"
+"\n"
+"A list that loops without coming back to its start (a corrupted list)\n"
+"stops with an error that says where it loops; any length is checked in\n"
+"constant memory.",
+	.examples =
+"  Who waits on an rw_semaphore (its wait_list), and which tasks they are:\n"
+"    crash> list -H 0xffff88031bdebe88 -o rwsem_waiter.list -s rwsem_waiter.task\n"
+"  Every thread group, with pid and name:\n"
+"    crash> list task_struct.tasks -H init_task.tasks -s task_struct.pid,comm",
+	.flags = CMD_NEEDS_TARGET,
+};
