@@ -11,6 +11,7 @@
 #include "cmd/commands.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
+#include "kernel/tasks.h"
 #include "unwind/unwind.h"
 
 /* The task a CPU ran, for the header line. TODO(tasks): join with
@@ -415,6 +416,78 @@ static struct kdk_error *panic_cpu(struct bt *b, size_t *cpu)
 			 "try bt -a or bt -c CPU");
 }
 
+/* Operands as crash takes them: a decimal number is a PID, a hex one a
+ * task_struct's address, a word every task of that command name. */
+static struct kdk_error *bt_operands(struct session *s, int argc, char **argv,
+				     uint64_t **out, size_t *n)
+{
+	const struct ktasks *k = NULL;
+	uint64_t *v = NULL;
+	size_t cap = 0;
+	struct kdk_error *err = NULL;
+
+	*n = 0;
+	for (int i = 0; i < argc && !err; i++) {
+		const char *a = argv[i];
+		size_t dec = strspn(a, "0123456789");
+		char *end;
+		uint64_t one = 0;
+		bool by_name = false;
+		size_t before = *n;
+
+		errno = 0;
+		if (a[dec] == '\0' && dec && dec <= 7) {
+			if (!k && (err = session_tasks(s, &k)))
+				break;
+			const struct ktask *t =
+				ktasks_by_pid(k, (int32_t)strtol(a, NULL, 10));
+
+			if (!t) {
+				err = kdk_error(KDK_ERR_NOT_FOUND, "no task has "
+						"PID %s", a);
+				break;
+			}
+			one = t->addr;
+		} else if ((one = strtoull(a, &end, 16), !errno && *a && !*end)) {
+			/* a task address */
+		} else {
+			by_name = true;
+			if (!k && (err = session_tasks(s, &k)))
+				break;
+		}
+		for (size_t j = 0; by_name ? j < ktasks_count(k) : j < 1; j++) {
+			if (by_name) {
+				if (strcmp(ktasks_get(k, j)->comm, a) != 0)
+					continue;
+				one = ktasks_get(k, j)->addr;
+			}
+			if (*n == cap) {
+				uint64_t *nv;
+
+				cap = cap ? cap * 2 : 16;
+				nv = realloc(v, cap * sizeof(*v));
+				if (!nv) {
+					err = kdk_error(KDK_ERR_NOMEM, "out of "
+							"memory");
+					break;
+				}
+				v = nv;
+			}
+			v[(*n)++] = one;
+		}
+		if (!err && by_name && *n == before)
+			err = kdk_error(KDK_ERR_NOT_FOUND, "'%s': no task, PID "
+					"or task address of that name", a);
+	}
+	if (err) {
+		free(v);
+		*n = 0;
+		return err;
+	}
+	*out = v;
+	return NULL;
+}
+
 static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 {
 	struct bt b = { .s = s };
@@ -451,25 +524,27 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 		argc = 2;
 		o.ind = 1;
 	}
-	for (int i = o.ind; i < argc; i++) {
-		char *end;
+	uint64_t *tasks = NULL;
+	size_t n_tasks = 0;
 
-		errno = 0;
-		strtoull(argv[i], &end, 16);
-		if (errno || !*argv[i] || *end)
-			return kdk_error(KDK_ERR_NOT_BUILT, "'%s': bt takes "
-					 "task addresses (hex); PIDs and "
-					 "command names need the task list, "
-					 "not built yet", argv[i]);
+	if (o.ind < argc) {
+		err = bt_operands(s, argc - o.ind, argv + o.ind, &tasks,
+				  &n_tasks);
+		if (err)
+			return err;
 	}
 	if (o.ind < argc && (all || one))
-		return command_usage(&cmd_bt_def, "-a and -c take no task");
-	if (all && one)
-		return command_usage(&cmd_bt_def, "-a and -c exclude each "
-				     "other");
-	if (!ncpu)
-		return kdk_error(KDK_ERR_NOT_FOUND, "the dump has no CPU "
-				 "register notes");
+		err = command_usage(&cmd_bt_def, "-a and -c take no task");
+	else if (all && one)
+		err = command_usage(&cmd_bt_def, "-a and -c exclude each "
+				    "other");
+	else if (!ncpu)
+		err = kdk_error(KDK_ERR_NOT_FOUND, "the dump has no CPU "
+				"register notes");
+	if (err) {
+		free(tasks);
+		return err;
+	}
 	err = session_btf(s, &b.btf);
 	/* Without BTF: no task, no stack names. */
 	if (err)
@@ -481,8 +556,10 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	}
 	err = unwind_open(s->target, s->symbols, b.mods ? find_module : NULL,
 			  (void *)b.mods, b.btf, &b.u);
-	if (err)
+	if (err) {
+		free(tasks);
 		return err;
+	}
 	if (one) {
 		struct unwind_regs regs;
 
@@ -497,11 +574,11 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 			json_init(&b.w, s->out, true);
 			json_begin_array(&b.w);
 		}
-		for (int i = o.ind; i < argc; i++) {
-			if (i > o.ind && !s->json)
+		for (size_t i = 0; i < n_tasks; i++) {
+			if (i && !s->json)
 				fputc('\n', s->out);
 			first = command_keep_first(first, bt_task(&b,
-				strtoull(argv[i], NULL, 16)));
+								  tasks[i]));
 		}
 		if (s->json) {
 			json_end_array(&b.w);
@@ -527,6 +604,7 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	}
 	err = first;
 out:
+	free(tasks);
 	unwind_free(b.u);
 	return err;
 }
@@ -535,7 +613,7 @@ const struct command cmd_bt_def = {
 	.name = "bt",
 	.fn = cmd_bt,
 	.summary = "backtrace",
-	.synopsis = "bt [-a | -c cpu | task ...]",
+	.synopsis = "bt [-a | -c cpu | pid | task | command ...]",
 	.help =
 "Shows the kernel stack of a task. One running on a CPU when the dump\n"
 "was taken is unwound from the registers that CPU saved in the dump (its\n"
@@ -569,7 +647,8 @@ const struct command cmd_bt_def = {
 "\n"
 "The PID, TASK and COMMAND of the header are the CPU's runqueue's\n"
 "current task, which needs the runqueues symbol (on arm64, a vmlinux).\n"
-"PIDs and command names as operands need the task list, not built yet.\n"
+"Operands: a PID (decimal), a task_struct address (hex) or a command\n"
+"name (every task of that name).\n"
 "\n"
 "With --json, an array with one object per stack: cpu, panic, context\n"
 "(\"cpu\": the CPU's registers, \"switch\": the saved context), task, pid,\n"

@@ -9,6 +9,7 @@ extern const struct command cmd_bt_def;
 extern const struct command cmd_dis_def;
 extern const struct command cmd_eval_def;
 extern const struct command cmd_exit_def;
+extern const struct command cmd_foreach_def;
 extern const struct command cmd_help_def;
 extern const struct command cmd_list_def;
 extern const struct command cmd_log_def;

@@ -12,6 +12,7 @@ static const struct command *const commands[] = {
 	&cmd_dis_def,
 	&cmd_eval_def,
 	&cmd_exit_def,
+	&cmd_foreach_def,
 	&cmd_help_def,
 	&cmd_list_def,
 	&cmd_log_def,
