@@ -32,7 +32,41 @@ struct bt {
 	int level;
 	const char *stack;
 	size_t frames;
+	/* -f: the stack words of the frame printed last start here (0:
+	 * none pending). */
+	bool words;
+	uint64_t words_from;
 };
+
+/* -f: the words from the last frame's return address up to and with the
+ * next frame's (crash's layout: two a line, "    ADDR: WORD WORD "). Not
+ * across stacks (IRQ, exception): there the frames are far apart. */
+#define WORDS_MAX 8192
+
+static void print_words(struct bt *b, uint64_t to)
+{
+	uint64_t from = b->words_from, n;
+	uint64_t *buf;
+
+	b->words_from = 0;
+	if (!b->words || !from || to < from || to - from >= WORDS_MAX)
+		return;
+	n = (to - from) / 8 + 1;
+	buf = malloc(n * 8);
+	if (!buf)
+		return;
+	if (unwind_ok(target_read_kvaddr(b->s->target, from, buf, n * 8))) {
+		for (uint64_t i = 0; i < n; i++) {
+			if (i % 2 == 0)
+				fprintf(b->s->out, "    %016" PRIx64 ": ",
+					from + i * 8);
+			fprintf(b->s->out, "%016" PRIx64 " ", buf[i]);
+			if (i % 2 || i + 1 == n)
+				fputc('\n', b->s->out);
+		}
+	}
+	free(buf);
+}
 
 static bool find_module(void *arg, uint64_t addr, uint64_t *module,
 			const char **name)
@@ -173,13 +207,22 @@ static struct kdk_error *text_frame(void *arg, const struct unwind_frame *f)
 	case UNWIND_FRAME_START:
 		b->stack = f->stack;
 		print_frame_line(b, f);
+		b->words_from = f->sp + 8;
 		break;
 	case UNWIND_FRAME_CALL:
+		if ((!b->stack && !f->stack) ||
+		    (b->stack && f->stack && strcmp(b->stack, f->stack) == 0))
+			print_words(b, f->sp);
+		b->words_from = 0;
 		stack_changed(b, f);
 		print_frame_line(b, f);
+		b->words_from = f->sp + 8;
 		break;
 	case UNWIND_FRAME_EXCEPTION:
 	case UNWIND_FRAME_USER:
+		if (f->regs_addr)
+			print_words(b, f->regs_addr - 8);
+		b->words_from = 0;
 		unwind_format_regs(b->u, f->regs, symbolize_text, b, block,
 				   sizeof(block));
 		fputs(block, b->s->out);
@@ -498,11 +541,13 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	int c;
 
 	command_opts_init(&o, argc, argv);
-	while ((c = command_opts_next(&o, &cmd_bt_def, "ac:", &err)) != 0) {
+	while ((c = command_opts_next(&o, &cmd_bt_def, "afc:", &err)) != 0) {
 		if (err)
 			return err;
 		if (c == 'a') {
 			all = true;
+		} else if (c == 'f') {
+			b.words = true;
 		} else {
 			char *end;
 			unsigned long v = strtoul(o.arg, &end, 10);
@@ -533,7 +578,10 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 		if (err)
 			return err;
 	}
-	if (o.ind < argc && (all || one))
+	if (b.words && s->json)
+		err = command_usage(&cmd_bt_def, "-f prints text only: run it "
+				    "without --json");
+	else if (o.ind < argc && (all || one))
 		err = command_usage(&cmd_bt_def, "-a and -c take no task");
 	else if (all && one)
 		err = command_usage(&cmd_bt_def, "-a and -c exclude each "
@@ -613,7 +661,7 @@ const struct command cmd_bt_def = {
 	.name = "bt",
 	.fn = cmd_bt,
 	.summary = "backtrace",
-	.synopsis = "bt [-a | -c cpu | pid | task | command ...]",
+	.synopsis = "bt [-f] [-a | -c cpu | pid | task | command ...]",
 	.help =
 "Shows the kernel stack of a task. One running on a CPU when the dump\n"
 "was taken is unwound from the registers that CPU saved in the dump (its\n"
@@ -627,6 +675,8 @@ const struct command cmd_bt_def = {
 "\n"
 "  -a      every CPU that saved its registers.\n"
 "  -c cpu  that CPU.\n"
+"  -f      after each frame, the stack words it holds: from above its\n"
+"          return address up to and with the next frame's (text only).\n"
 "  task    a task_struct address (hex): from its CPU's registers if it\n"
 "          was running, else from the context its last switch saved.\n"
 "\n"
