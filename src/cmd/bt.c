@@ -36,6 +36,7 @@ struct bt {
 	 * none pending). */
 	bool words;
 	uint64_t words_from;
+	int offsets;		/* -s: 10, -sx: 16; 0: none */
 };
 
 /* -f: the words from the last frame's return address up to and with the
@@ -160,26 +161,35 @@ static void cpu_task_of(struct bt *b, size_t cpu, struct cpu_task *out)
 /* A return address after a call to a noreturn function (panic()) is past
  * its caller's end: the caller is the function holding the call, pc - 1. */
 static bool symbolize_frame(struct bt *b, const struct unwind_frame *f,
-			    const char **name, const char **module)
+			    const char **name, uint64_t *off,
+			    const char **module)
 {
-	uint64_t off;
+	bool call = f->kind == UNWIND_FRAME_CALL;
 
-	return symbolize(b, f->kind == UNWIND_FRAME_CALL ? f->pc - 1 : f->pc,
-			 name, &off, module);
+	if (!symbolize(b, call ? f->pc - 1 : f->pc, name, off, module))
+		return false;
+	*off += call;		/* the offset of pc itself */
+	return true;
 }
 
 static void print_frame_line(struct bt *b, const struct unwind_frame *f)
 {
 	const char *name, *module;
-	uint64_t sp = f->sp, pc = f->pc;
+	uint64_t sp = f->sp, pc = f->pc, off;
 	bool scanned = f->scanned;
 
 	fprintf(b->s->out, "%s#%d [%016" PRIx64 "] ", b->level < 10 ? " " : "",
 		b->level, sp);
-	if (symbolize_frame(b, f, &name, &module))
-		fprintf(b->s->out, "%s at %016" PRIx64 "%s%s%s", name, pc,
+	if (symbolize_frame(b, f, &name, &off, &module)) {
+		fputs(name, b->s->out);
+		if (b->offsets == 16)
+			fprintf(b->s->out, "+0x%" PRIx64, off);
+		else if (b->offsets)
+			fprintf(b->s->out, "+%" PRIu64, off);
+		fprintf(b->s->out, " at %016" PRIx64 "%s%s%s", pc,
 			module ? " [" : "", module ? module : "",
 			module ? "]" : "");
+	}
 	else
 		fprintf(b->s->out, "(unknown) at %016" PRIx64, pc);
 	fputs(scanned ? "  (found by stack scan)\n" : "\n", b->s->out);
@@ -259,6 +269,7 @@ static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
 	struct bt *b = arg;
 	struct json_writer *w = &b->w;
 	const char *name, *module;
+	uint64_t off;
 
 	b->frames++;
 	json_begin_object(w);
@@ -268,8 +279,9 @@ static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
 	json_key_string(w, "stack", f->stack);
 	json_key_bool(w, "scanned", f->scanned);
 	if (f->kind != UNWIND_FRAME_USER &&
-	    symbolize_frame(b, f, &name, &module)) {
+	    symbolize_frame(b, f, &name, &off, &module)) {
 		json_key_string(w, "function", name);
+		json_key_uint(w, "offset", off);
 		json_key_string(w, "module", module);
 	} else {
 		json_key_string(w, "function", NULL);
@@ -406,10 +418,11 @@ static struct kdk_error *panic_frame(void *arg, const struct unwind_frame *f)
 	};
 	struct bt *b = arg;
 	const char *name, *module;
+	uint64_t off;
 
 	if (f->kind != UNWIND_FRAME_CALL && f->kind != UNWIND_FRAME_START)
 		return NULL;
-	if (!symbolize_frame(b, f, &name, &module) || module)
+	if (!symbolize_frame(b, f, &name, &off, &module) || module)
 		return NULL;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(name, names[i]))
@@ -541,13 +554,19 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	int c;
 
 	command_opts_init(&o, argc, argv);
-	while ((c = command_opts_next(&o, &cmd_bt_def, "afc:", &err)) != 0) {
+	bool hex = false;
+
+	while ((c = command_opts_next(&o, &cmd_bt_def, "afsxdc:", &err)) != 0) {
 		if (err)
 			return err;
 		if (c == 'a') {
 			all = true;
 		} else if (c == 'f') {
 			b.words = true;
+		} else if (c == 's') {
+			b.offsets = b.offsets ? b.offsets : 10;
+		} else if (c == 'x' || c == 'd') {
+			hex = c == 'x';
 		} else {
 			char *end;
 			unsigned long v = strtoul(o.arg, &end, 10);
@@ -578,6 +597,8 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 		if (err)
 			return err;
 	}
+	if (b.offsets)
+		b.offsets = hex ? 16 : 10;
 	if (b.words && s->json)
 		err = command_usage(&cmd_bt_def, "-f prints text only: run it "
 				    "without --json");
@@ -661,7 +682,7 @@ const struct command cmd_bt_def = {
 	.name = "bt",
 	.fn = cmd_bt,
 	.summary = "backtrace",
-	.synopsis = "bt [-f] [-a | -c cpu | pid | task | command ...]",
+	.synopsis = "bt [-f] [-s [-x|-d]] [-a | -c cpu | pid | task | command ...]",
 	.help =
 "Shows the kernel stack of a task. One running on a CPU when the dump\n"
 "was taken is unwound from the registers that CPU saved in the dump (its\n"
@@ -675,6 +696,8 @@ const struct command cmd_bt_def = {
 "\n"
 "  -a      every CPU that saved its registers.\n"
 "  -c cpu  that CPU.\n"
+"  -s      each frame's function with the offset of its address in it;\n"
+"          -x in hexadecimal, -d (the default) in decimal.\n"
 "  -f      after each frame, the stack words it holds: from above its\n"
 "          return address up to and with the next frame's (text only).\n"
 "  task    a task_struct address (hex): from its CPU's registers if it\n"

@@ -82,3 +82,28 @@ def test_bt_f_words_are_the_stack(info, kdumpkit):
     # without -f, the same frames
     plain = kdumpkit(info["path"], "-c", "bt").stdout.splitlines()
     assert [x for x in r.stdout.splitlines() if not WORDS.match(x)] == plain
+
+
+@pytest.mark.skipif(not shutil.which("crash"), reason="no crash")
+@pytest.mark.parametrize("info", **params(X86))
+def test_bt_s_offsets_match_crash(info, kdumpkit):
+    """-s (decimal) and -sx (hex): the frames both unwinders find are the
+    same lines."""
+    vmlinux = kernels.vmlinux_path("x86_64")
+    if not vmlinux.is_file():
+        pytest.skip(f"no {vmlinux}")
+    frame = re.compile(r"^\s*#\d+ (\[[0-9a-f]+\] \S+ at [0-9a-f]+.*)$", re.M)
+    for flags in ("-s", "-sx"):
+        theirs = labruns.cached_text(
+            DERIVED, info, f"crash-bt{flags}.txt", lambda: subprocess.run(
+                ["crash", "-s", str(vmlinux), str(info["path"])],
+                input=f"bt {flags}\nq\n", capture_output=True, text=True,
+                timeout=600).stdout)
+        ours = kdumpkit(info["path"], "-c", f"bt {flags}").stdout
+        a = {m.split("]")[0]: m for m in frame.findall(theirs)}
+        b = {m.split("]")[0]: m.replace("  (found by stack scan)", "")
+             for m in frame.findall(ours)}
+        common = [k for k in b if k in a]
+        assert len(common) >= 4, (theirs, ours)
+        assert [(a[k], b[k]) for k in common if a[k] != b[k]] == []
+        assert "+" in b[common[-1]]
