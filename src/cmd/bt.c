@@ -37,6 +37,9 @@ struct bt {
 	bool words;
 	uint64_t words_from;
 	int offsets;		/* -s: 10, -sx: 16; 0: none */
+	/* -t/-T: text symbols on the stack instead of frames */
+	int text_scan;		/* 't': from the stack pointer, 'T': base */
+	uint64_t task;		/* the stack's task, for -t/-T */
 };
 
 /* -f: the words from the last frame's return address up to and with the
@@ -243,6 +246,88 @@ static struct kdk_error *text_frame(void *arg, const struct unwind_frame *f)
 	return NULL;
 }
 
+/* ---- -t/-T: every word on the stack that is a kernel text address ---- */
+
+#define THREAD_STACK 16384	/* x86_64 and arm64 6.1 without KASAN */
+
+static bool is_text(struct bt *b, uint64_t v)
+{
+	uint64_t start, end;
+
+	if (b->mods && kmodules_by_addr(b->mods, v, NULL))
+		return true;
+	return b->s->symbols &&
+	       unwind_ok(sym_lookup_name(b->s->symbols, "_stext", &start)) &&
+	       unwind_ok(sym_lookup_name(b->s->symbols, "_etext", &end)) &&
+	       v >= start && v < end;
+}
+
+static struct kdk_error *first_frame(void *arg, const struct unwind_frame *f)
+{
+	struct unwind_frame *out = arg;
+
+	*out = *f;
+	return kdk_error(KDK_ERR_OTHER, "stop");
+}
+
+struct user_block {
+	struct bt *b;
+	char text[2048];
+};
+
+/* The registers of user mode at the stack's end, as crash ends -t. */
+static struct kdk_error *user_frame(void *arg, const struct unwind_frame *f)
+{
+	struct user_block *u = arg;
+
+	if (f->kind == UNWIND_FRAME_USER)
+		unwind_format_regs(u->b->u, f->regs, symbolize_text, u->b,
+				   u->text, sizeof(u->text));
+	return NULL;
+}
+
+static void text_scan(struct bt *b, size_t cpu, uint64_t task,
+		      const struct unwind_regs *regs)
+{
+	struct unwind_frame f = { 0 };
+	struct kbtf_member m;
+	uint64_t base = 0, from, *words;
+	const char *name, *module;
+	uint64_t off;
+
+	kdk_error_free(unwind_from_regs(b->u, cpu, task, regs, first_frame, &f));
+	if (f.pc && symbolize(b, f.pc, &name, &off, &module))
+		fprintf(b->s->out, "              START: %s at %016" PRIx64 "\n",
+			name, f.pc);
+	if (!task || !unwind_ok(kbtf_member(b->btf, "task_struct", "stack",
+					    &m)) ||
+	    !unwind_ok(target_read_kvaddr(b->s->target, task + m.offset,
+					  &base, 8)) || !base)
+		return;
+	from = b->text_scan == 't' && f.sp >= base &&
+	       f.sp < base + THREAD_STACK ? f.sp & ~7ull : base;
+	words = malloc(THREAD_STACK);
+	if (!words)
+		return;
+	if (unwind_ok(target_read_kvaddr(b->s->target, from, words,
+					 base + THREAD_STACK - from)))
+		for (uint64_t a = from; a < base + THREAD_STACK; a += 8) {
+			uint64_t v = words[(a - from) / 8];
+
+			if (!is_text(b, v) ||
+			    !symbolize(b, v, &name, &off, &module))
+				continue;
+			fprintf(b->s->out, "  [%016" PRIx64 "] %s at %016" PRIx64
+				"%s%s%s\n", a, name, v, module ? " [" : "",
+				module ? module : "", module ? "]" : "");
+		}
+	free(words);
+	struct user_block u = { .b = b };
+
+	kdk_error_free(unwind_from_regs(b->u, cpu, task, regs, user_frame, &u));
+	fputs(u.text, b->s->out);
+}
+
 /* ---- JSON ---- */
 
 static void hex_key(struct json_writer *w, const char *key, uint64_t v)
@@ -344,7 +429,9 @@ static struct kdk_error *bt_show(struct bt *b, size_t cpu,
 		else	/* no runqueues symbol: arm64 without a vmlinux */
 			fprintf(out, "PID: -        TASK: (unknown)       "
 				"  CPU: %-3zu  COMMAND: (unknown)\n", cpu);
-		if (!err)
+		if (!err && b->text_scan)
+			text_scan(b, cpu, t.task, regsp);
+		else if (!err)
 			err = unwind_from_regs(b->u, cpu, t.task, regsp,
 					       text_frame, b);
 	}
@@ -556,7 +643,7 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	command_opts_init(&o, argc, argv);
 	bool hex = false;
 
-	while ((c = command_opts_next(&o, &cmd_bt_def, "afsxdc:", &err)) != 0) {
+	while ((c = command_opts_next(&o, &cmd_bt_def, "afsxdtTc:", &err)) != 0) {
 		if (err)
 			return err;
 		if (c == 'a') {
@@ -567,6 +654,8 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 			b.offsets = b.offsets ? b.offsets : 10;
 		} else if (c == 'x' || c == 'd') {
 			hex = c == 'x';
+		} else if (c == 't' || c == 'T') {
+			b.text_scan = c;
 		} else {
 			char *end;
 			unsigned long v = strtoul(o.arg, &end, 10);
@@ -599,7 +688,10 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	}
 	if (b.offsets)
 		b.offsets = hex ? 16 : 10;
-	if (b.words && s->json)
+	if (b.text_scan && s->json)
+		err = command_usage(&cmd_bt_def, "-%c prints text only: run it "
+				    "without --json", b.text_scan);
+	else if (b.words && s->json)
 		err = command_usage(&cmd_bt_def, "-f prints text only: run it "
 				    "without --json");
 	else if (o.ind < argc && (all || one))
@@ -682,7 +774,7 @@ const struct command cmd_bt_def = {
 	.name = "bt",
 	.fn = cmd_bt,
 	.summary = "backtrace",
-	.synopsis = "bt [-f] [-s [-x|-d]] [-a | -c cpu | pid | task | command ...]",
+	.synopsis = "bt [-f | -t | -T] [-s [-x|-d]] [-a | -c cpu | pid | task | command ...]",
 	.help =
 "Shows the kernel stack of a task. One running on a CPU when the dump\n"
 "was taken is unwound from the registers that CPU saved in the dump (its\n"
@@ -696,6 +788,10 @@ const struct command cmd_bt_def = {
 "\n"
 "  -a      every CPU that saved its registers.\n"
 "  -c cpu  that CPU.\n"
+"  -t      instead of frames, every word on the stack from the stack\n"
+"          pointer up that is an address in kernel or module text, with\n"
+"          its function (stale return addresses too: what ran before);\n"
+"          -T from the base of the task's stack.\n"
 "  -s      each frame's function with the offset of its address in it;\n"
 "          -x in hexadecimal, -d (the default) in decimal.\n"
 "  -f      after each frame, the stack words it holds: from above its\n"

@@ -107,3 +107,34 @@ def test_bt_s_offsets_match_crash(info, kdumpkit):
         assert len(common) >= 4, (theirs, ours)
         assert [(a[k], b[k]) for k in common if a[k] != b[k]] == []
         assert "+" in b[common[-1]]
+
+
+@pytest.mark.skipif(not shutil.which("crash"), reason="no crash")
+@pytest.mark.parametrize("info", **params(X86[-1:]))
+def test_bt_t_matches_crash(info, kdumpkit):
+    """-t: every text address on the panic task's stack from its stack
+    pointer up, then the user-mode registers. crash starts a little lower
+    (at its own first frame, machine_kexec's); from our first line on,
+    the output is crash's. (Only sysrq: on the oops dump crash names
+    crashme's init text _MODULE_INIT_START_crashme where kallsyms has
+    crashme_init, and on soft lockup it starts from the task's stack
+    where the CPU was on its IRQ stack.)"""
+    vmlinux = kernels.vmlinux_path("x86_64")
+    if not vmlinux.is_file():
+        pytest.skip(f"no {vmlinux}")
+    theirs = labruns.cached_text(DERIVED, info, "crash-bt-t.txt", lambda: subprocess.run(
+        ["crash", "-s", str(vmlinux), str(info["path"])], input="bt -t\nq\n",
+        capture_output=True, text=True, timeout=600).stdout)
+    r = kdumpkit(info["path"], "-c", "bt -t")
+    assert r.returncode == 0, r.stderr
+    line = re.compile(r"^  \[([0-9a-f]{16})\] .* at [0-9a-f]{16}.*$", re.M)
+    ours = [m.group(0) for m in line.finditer(r.stdout)]
+    assert len(ours) >= 8
+    first = int(line.match(ours[0]).group(1), 16)
+    want = [m.group(0) for m in line.finditer(theirs) if int(m.group(1), 16) >= first]
+    assert ours == want
+    assert r.stdout.split(ours[-1])[1] == theirs.split(want[-1])[1]
+    # -T: from the stack's base, so it holds -t's lines at its end
+    whole = [m.group(0) for m in line.finditer(
+        kdumpkit(info["path"], "-c", "bt -T").stdout)]
+    assert whole[-len(ours):] == ours and len(whole) >= len(ours)
