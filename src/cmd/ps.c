@@ -32,7 +32,6 @@ static const char *const policy_names[] = {
 };
 #define N_POLICIES (sizeof(policy_names) / sizeof(policy_names[0]))
 
-#define MAX_OPERANDS 64
 
 struct operand {
 	enum { BY_PID, BY_TASK, BY_COMM, BY_REGEX } kind;
@@ -52,7 +51,7 @@ struct ps {
 	bool idle_shown;		/* -g listed the idle tasks */
 	uint8_t cpus[1024];		/* -C: a bit per CPU */
 	bool has_cpus;
-	struct operand ops[MAX_OPERANDS];
+	struct operand *ops;		/* one per operand */
 	size_t n_ops;
 	uint32_t page_size;
 	const struct ktask **shown;	/* -G: leaders printed already */
@@ -674,12 +673,12 @@ static struct kdk_error *cmd_ps(struct session *s, int argc, char **argv)
 				    "specified tasks");
 		goto out;
 	}
+	ps->ops = calloc(argc + 1, sizeof(*ps->ops));
+	if (!ps->ops) {
+		err = kdk_error(KDK_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	for (; o.ind < argc; o.ind++) {
-		if (ps->n_ops == MAX_OPERANDS) {
-			err = command_usage(&cmd_ps_def, "more than %d tasks",
-					    MAX_OPERANDS);
-			goto out;
-		}
 		err = parse_operand(ps, argv[o.ind], &ps->ops[ps->n_ops]);
 		if (err)
 			goto out;
@@ -712,6 +711,7 @@ out:
 			regfree(&ps->ops[i].re);
 	free(order);
 	free(ps->shown);
+	free(ps->ops);
 	free(ps);
 	return err;
 }
@@ -758,7 +758,7 @@ const struct command cmd_ps_def = {
 "Operands select tasks: a PID, a task_struct address in hex, a command\n"
 "name, or a regular expression over command names (an operand with a\n"
 "regex character such as * . [ is one; quote it for the shell:\n"
-"'kworker.*'). -t, -a and -r are not built yet.\n"
+"'kworker.*'). -t, -a and -r are not built yet. Any number of operands.\n"
 "\n"
 "Needs the kernel's BTF (in the dump's memory) and init_task: arm64\n"
 "kallsyms has no data symbols, so there give the vmlinux.\n"

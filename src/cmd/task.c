@@ -14,15 +14,28 @@
 #include "expr/value_print.h"
 #include "target/target.h"
 
-#define MAX_TASKS 256
-
 struct task_args {
 	const struct ktasks *k;		/* session_tasks()'s */
 	char format;			/* 'x', 'd' or 0: the session's radix */
 	char *members;			/* "a,b.c" or NULL: the whole struct */
-	const struct ktask *tasks[MAX_TASKS];
-	size_t n;
+	const struct ktask **tasks;
+	size_t n, cap;
 };
+
+static struct kdk_error *push_task(struct task_args *a, const struct ktask *t)
+{
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		const struct ktask **v = realloc(a->tasks, cap * sizeof(*v));
+
+		if (!v)
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+		a->tasks = v;
+		a->cap = cap;
+	}
+	a->tasks[a->n++] = t;
+	return NULL;
+}
 
 /* Join another -R list (or member operand) to a->members. */
 static struct kdk_error *add_members(struct task_args *a, const char *list)
@@ -70,17 +83,13 @@ static struct kdk_error *add_operand(struct session *s,
 
 			if (t->pid != task->pid)
 				continue;
-			if (a->n == MAX_TASKS)
-				return kdk_error(KDK_ERR_USAGE, "more than %d "
-						 "tasks", MAX_TASKS);
-			a->tasks[a->n++] = t;
+			err = push_task(a, t);
+			if (err)
+				return err;
 		}
 		return NULL;
 	}
-	if (a->n == MAX_TASKS)
-		return kdk_error(KDK_ERR_USAGE, "more than %d tasks", MAX_TASKS);
-	a->tasks[a->n++] = task;
-	return NULL;
+	return push_task(a, task);
 }
 
 /* `struct [-x|-d] TYPE[.members] ADDR`, printing to s->out. */
@@ -255,8 +264,11 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 	for (int i = o.ind; !err && i < argc; i++)
 		err = add_operand(s, k, a, argv[i]);
 	if (!err && !a->n) {
-		err = session_context(s, k, &a->tasks[0]);
-		a->n = !err;
+		const struct ktask *cur;
+
+		err = session_context(s, k, &cur);
+		if (!err)
+			err = push_task(a, cur);
 	}
 	if (!a->format && s->radix == 16)
 		a->format = 'x';
@@ -271,6 +283,7 @@ static struct kdk_error *cmd_task(struct session *s, int argc, char **argv)
 
 	if (err) {
 		free(a.members);
+		free(a.tasks);
 		return err;
 	}
 	json_init(&w, s->out, true);
@@ -285,6 +298,7 @@ static struct kdk_error *cmd_task(struct session *s, int argc, char **argv)
 		json_finish(&w);
 	}
 	free(a.members);
+	free(a.tasks);
 	return first;
 }
 

@@ -114,3 +114,7 @@ def test_foreach_bt_unwinds_thousands(kdumpkit):
     sleepers = [p for p, t in stacks.items() if 'COMMAND: "sleep"' in t]
     assert len(sleepers) == 2000
     assert all("nanosleep" in stacks[p] for p in sleepers)
+    # ps and task take every picked task, however many
+    r = kdumpkit(out / "vmcore", "-c", "foreach ps")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1:] == ps
