@@ -19,7 +19,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kernels  # noqa: E402
 import labruns  # noqa: E402
+import refbatch  # noqa: E402
 
 DERIVED = Path.home() / ".cache" / "kdumpkit" / "derived" / "dis"
 FUNCS = [
@@ -55,14 +55,9 @@ def params(pairs):
 
 
 def batch(argv, queries):
-    """{query: output} from one session of argv, each into its own file."""
-    with tempfile.TemporaryDirectory() as d:
-        script = "".join(f"{q} > {d}/{i}.txt\n" for i, q in enumerate(queries))
-        subprocess.run(argv, input=script + "q\n", capture_output=True,
-                       text=True, timeout=900)
-        return {q: (Path(d) / f"{i}.txt").read_text()
-                if (Path(d) / f"{i}.txt").exists() else ""
-                for i, q in enumerate(queries)}
+    """{query: output} of one session (refbatch.batch), "" for none."""
+    out, _ = refbatch.batch(argv, queries)
+    return {q: v or "" for q, v in out.items()}
 
 
 def without_names(line):

@@ -16,7 +16,6 @@ the thread groups of init_task.tasks.
 import json
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import kernels  # noqa: E402
 import lab  # noqa: E402
 import labruns  # noqa: E402
+import refbatch  # noqa: E402
 
 DERIVED = Path.home() / ".cache" / "kdumpkit" / "derived" / "list"
 RWSEM = [p for p in labruns.dumps() if p[1]["path"].parent.name == "rwsem-kdump"
@@ -38,14 +38,9 @@ def params(pairs):
 
 
 def session(kdumpkit_bin, info, cmds):
-    """Run cmds in one kdumpkit session, each output in its own file."""
-    import tempfile
-    with tempfile.TemporaryDirectory() as d:
-        script = "".join(f"{c} > {d}/{i}.txt\n" for i, c in enumerate(cmds))
-        subprocess.run([str(kdumpkit_bin), str(info["path"])], input=script + "q\n",
-                       capture_output=True, text=True, timeout=600)
-        return [(Path(d) / f"{i}.txt").read_text()
-                if (Path(d) / f"{i}.txt").exists() else "" for i in range(len(cmds))]
+    """Each command's output, from one kdumpkit session."""
+    out, _ = refbatch.batch([str(kdumpkit_bin), str(info["path"])], cmds)
+    return [out[c] or "" for c in cmds]
 
 
 def ps_json(kdumpkit, info):
@@ -124,13 +119,8 @@ def test_list_matches_crash(info, kdumpkit_bin, kdumpkit):
             f"list -o task_struct.real_parent {task}"]
 
     def make():
-        import tempfile
-        with tempfile.TemporaryDirectory() as d:
-            script = "".join(f"{c} > {d}/{i}.txt\n" for i, c in enumerate(cmds))
-            subprocess.run(["crash", "-s", str(vmlinux), str(info["path"])],
-                           input=script + "q\n", capture_output=True, text=True,
-                           timeout=600)
-            return json.dumps([(Path(d) / f"{i}.txt").read_text() for i in range(len(cmds))])
+        out, _ = refbatch.batch(["crash", "-s", str(vmlinux), str(info["path"])], cmds)
+        return json.dumps([out[c] or "" for c in cmds])
     theirs = json.loads(labruns.cached_text(DERIVED, info, "crash-list.json", make,
                                             extra="|".join(cmds)))
     ours = session(kdumpkit_bin, info, cmds)
