@@ -16,7 +16,7 @@ import zlib
 
 import pytest
 
-from test_makedump import (ARCHES, crash_output, made, sysrq_run,  # noqa: F401
+from test_makedump import (ARCHES, made, sysrq_run,  # noqa: F401
                            without_paths)
 
 PARTS = 3
