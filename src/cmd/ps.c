@@ -11,6 +11,7 @@
 
 #include "base/json.h"
 #include "cmd/commands.h"
+#include "cmd/ps_rlimit.h"
 #include "dump/dump.h"
 #include "kernel/tasks.h"
 
@@ -23,6 +24,7 @@ enum ps_view {
 	VIEW_MSECS,		/* -m */
 	VIEW_SUMMARY,		/* -S */
 	VIEW_POLICY,		/* -Y */
+	VIEW_RLIMIT,		/* -r */
 };
 
 /* include/uapi/linux/sched.h: SCHED_NORMAL 0 ... SCHED_DEADLINE 6; 4 was
@@ -48,6 +50,8 @@ struct ps {
 	bool kernel_only, user_only, group, active_only, no_header;
 	bool no_idle, kstackp;
 	unsigned int policies;		/* -y: a bit per SCHED_* */
+	struct kdk_error *err;		/* -r: the first task that failed */
+	size_t blocks;			/* -r: tables printed */
 	bool idle_shown;		/* -g listed the idle tasks */
 	uint8_t cpus[1024];		/* -C: a bit per CPU */
 	bool has_cpus;
@@ -363,6 +367,10 @@ static void show(struct ps *ps, const struct ktask *t, int width)
 	case VIEW_POLICY:
 		print_policy_row(ps, t);
 		break;
+	case VIEW_RLIMIT:
+		ps->err = command_keep_first(ps->err,
+			ps_print_rlimits(ps->s, t, ps->blocks++ == 0));
+		break;
 	case VIEW_SUMMARY:
 		break;
 	}
@@ -622,6 +630,7 @@ static struct kdk_error *parse_flags(struct ps *ps, struct command_opts *o)
 		case 'm': err = set_view(ps, VIEW_MSECS, c); break;
 		case 'S': err = set_view(ps, VIEW_SUMMARY, c); break;
 		case 'Y': err = set_view(ps, VIEW_POLICY, c); break;
+		case 'r': err = set_view(ps, VIEW_RLIMIT, c); break;
 		case 'y': err = parse_policies(ps, o->arg); break;
 		case 'C': err = parse_cpus(ps, o->arg); break;
 		default:
@@ -704,6 +713,8 @@ static struct kdk_error *cmd_ps(struct session *s, int argc, char **argv)
 			fprintf(s->out, "      PID    PPID  CPU       TASK       "
 				" POLICY       PRIO  COMM\n");
 		show_all(ps, order);
+		err = ps->err;
+		ps->err = NULL;
 	}
 out:
 	for (size_t i = 0; i < ps->n_ops; i++)
@@ -752,13 +763,14 @@ const struct command cmd_ps_def = {
 "                                       (\"0,2-3\" or \"all\").\n"
 "  -S  how many tasks are in each state.\n"
 "  -Y  POLICY and PRIO instead of the memory columns.\n"
+"  -r  each task's resource limits (signal->rlim): current, maximum.\n"
 "  -y policy[,policy]  only tasks of these scheduling policies: NORMAL\n"
 "      FIFO RR BATCH IDLE DEADLINE, or their numbers.\n"
 "\n"
 "Operands select tasks: a PID, a task_struct address in hex, a command\n"
 "name, or a regular expression over command names (an operand with a\n"
 "regex character such as * . [ is one; quote it for the shell:\n"
-"'kworker.*'). -t, -a and -r are not built yet. Any number of operands.\n"
+"'kworker.*'). -t and -a are not built yet. Any number of operands.\n"
 "\n"
 "Needs the kernel's BTF (in the dump's memory) and init_task: arm64\n"
 "kallsyms has no data symbols, so there give the vmlinux.\n"
