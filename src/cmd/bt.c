@@ -40,6 +40,7 @@ struct bt {
 	/* -t/-T: text symbols on the stack instead of frames */
 	int text_scan;		/* 't': from the stack pointer, 'T': base */
 	uint64_t task;		/* the stack's task, for -t/-T */
+	bool lines;		/* -l: each frame's source file and line */
 };
 
 /* -f: the words from the last frame's return address up to and with the
@@ -197,6 +198,14 @@ static void print_frame_line(struct bt *b, const struct unwind_frame *f)
 		fprintf(b->s->out, "(unknown) at %016" PRIx64, pc);
 	fputs(scanned ? "  (found by stack scan)\n" : "\n", b->s->out);
 	b->level++;
+	if (b->lines) {
+		char file[512];
+		int line;
+
+		/* crash asks for the frame's address itself, not pc - 1. */
+		if (session_source_line(b->s, pc, file, sizeof(file), &line))
+			fprintf(b->s->out, "    %s: %d\n", file, line);
+	}
 }
 
 /* Leaving a stack for another: crash's "--- <IRQ stack> ---". */
@@ -370,6 +379,14 @@ static struct kdk_error *json_frame(void *arg, const struct unwind_frame *f)
 		json_key_string(w, "module", module);
 	} else {
 		json_key_string(w, "function", NULL);
+	}
+	char file[512];
+	int line;
+
+	if (b->lines && f->kind != UNWIND_FRAME_USER &&
+	    session_source_line(b->s, f->pc, file, sizeof(file), &line)) {
+		json_key_string(w, "file", file);
+		json_key_uint(w, "line", (uint64_t)line);
 	}
 	if (f->regs && f->kind != UNWIND_FRAME_START) {
 		hex_key(w, "regs_addr", f->regs_addr);
@@ -643,10 +660,12 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	command_opts_init(&o, argc, argv);
 	bool hex = false;
 
-	while ((c = command_opts_next(&o, &cmd_bt_def, "afsxdtTc:", &err)) != 0) {
+	while ((c = command_opts_next(&o, &cmd_bt_def, "afsxdtTlc:", &err)) != 0) {
 		if (err)
 			return err;
-		if (c == 'a') {
+		if (c == 'l') {
+			b.lines = true;
+		} else if (c == 'a') {
 			all = true;
 		} else if (c == 'f') {
 			b.words = true;
@@ -774,7 +793,7 @@ const struct command cmd_bt_def = {
 	.name = "bt",
 	.fn = cmd_bt,
 	.summary = "backtrace",
-	.synopsis = "bt [-f | -t | -T] [-s [-x|-d]] [-a | -c cpu | pid | task | command ...]",
+	.synopsis = "bt [-f | -t | -T] [-l] [-s [-x|-d]] [-a | -c cpu | pid | task | command ...]",
 	.help =
 "Shows the kernel stack of a task. One running on a CPU when the dump\n"
 "was taken is unwound from the registers that CPU saved in the dump (its\n"
@@ -796,6 +815,8 @@ const struct command cmd_bt_def = {
 "          -x in hexadecimal, -d (the default) in decimal.\n"
 "  -f      after each frame, the stack words it holds: from above its\n"
 "          return address up to and with the next frame's (text only).\n"
+"  -l      under each frame, its source file and line, from the\n"
+"          vmlinux's DWARF (kernel frames; with --json, file and line).\n"
 "  task    a task_struct address (hex): from its CPU's registers if it\n"
 "          was running, else from the context its last switch saved.\n"
 "\n"

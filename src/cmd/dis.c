@@ -23,7 +23,7 @@
 #define MAX_INSN 16		/* x86_64's longest instruction */
 
 struct dis_opts {
-	bool reverse, forward, hex_offsets;
+	bool reverse, forward, hex_offsets, lines;
 	bool count_given;
 	uint64_t count;
 };
@@ -31,7 +31,34 @@ struct dis_opts {
 struct dis_ctx {
 	struct session *s;
 	bool hex_offsets;
+	/* -l: the source line shown last, shown again when it changes */
+	bool lines;
+	char file[512];
+	int line;
 };
+
+/* -l: "FILE: LINE" above the first instruction of each source line, as
+ * crash shows it (from the vmlinux's DWARF line table). */
+static void print_source_line(struct session *s, struct json_writer *w,
+			      struct dis_ctx *c, uint64_t addr)
+{
+	char file[sizeof(c->file)];
+	int line;
+
+	if (!c->lines || !session_source_line(s, addr, file, sizeof(file),
+					      &line))
+		return;
+	if (s->json) {
+		json_key_string(w, "file", file);
+		json_key_uint(w, "line", (uint64_t)line);
+		return;
+	}
+	if (line == c->line && strcmp(file, c->file) == 0)
+		return;
+	fprintf(s->out, "%s: %d\n", file, line);
+	snprintf(c->file, sizeof(c->file), "%s", file);
+	c->line = line;
+}
 
 /* The function holding addr: its start, size (0: unknown) and name. */
 static bool function_of(struct session *s, uint64_t addr, uint64_t *start,
@@ -130,9 +157,11 @@ static void print_insn(struct session *s, struct json_writer *w,
 		json_end_array(w);
 		if (in->has_target)
 			json_key_uint(w, "target", in->target);
+		print_source_line(s, w, c, in->addr);
 		json_end_object(w);
 		return;
 	}
+	print_source_line(s, w, c, in->addr);
 	fprintf(s->out, "0x%" PRIx64 " %s:\t%s%s\n", in->addr, label, in->text,
 		in->ftrace_nop && strstr(label, "+") == NULL ?
 		" [FTRACE NOP]" : "");
@@ -230,10 +259,7 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 		case 'f': o->forward = true; break;
 		case 'x': o->hex_offsets = true; break;
 		case 'd': o->hex_offsets = false; break;
-		case 'l':
-			return kdk_error(KDK_ERR_NOT_BUILT, "-l needs the "
-					 "vmlinux's DWARF line table, which "
-					 "kdumpkit does not read yet");
+		case 'l': o->lines = true; break;
 		}
 	}
 	*ind = co.ind;
@@ -269,6 +295,15 @@ static struct kdk_error *cmd_dis(struct session *s, int argc, char **argv)
 	if (err)
 		return err;
 	c.hex_offsets = o.hex_offsets;
+	c.lines = o.lines;
+	if (o.lines) {
+		struct kdwarf *kd;
+
+		err = session_dwarf(s, &kd);
+		if (err)
+			return kdk_error_wrap(err, "-l needs the vmlinux's "
+					      "line table");
+	}
 	err = address_parse(s, argv[ind], &addr);
 	if (err)
 		return err;
@@ -317,7 +352,7 @@ const struct command cmd_dis_def = {
 	.name = "dis",
 	.fn = cmd_dis,
 	.summary = "disassemble",
-	.synopsis = "dis [-r|-f] [-x|-d] address|function [count]",
+	.synopsis = "dis [-r|-f] [-l] [-x|-d] address|function [count]",
 	.help =
 "Disassembles kernel text as it is in the dump's memory, which is the code\n"
 "that ran, with the kernel's own run-time patches (alternatives, static\n"
@@ -334,7 +369,8 @@ const struct command cmd_dis_def = {
 "  -f        from the address to the end of its function.\n"
 "  -x, -d    offsets from symbols in hexadecimal, or decimal (the\n"
 "            default follows `set radix`).\n"
-"  -l        source lines: needs DWARF, not read yet.",
+"  -l        the source file and line above the first instruction of\n"
+"            each line, from the vmlinux's DWARF (so only with one).",
 	.examples =
 "  crash> dis -r ffffffff834a8a06\n"
 "  0xffffffff834a89f0 <sysrq_handle_crash>:\tnopl   0x0(%rax,%rax,1) [FTRACE NOP]\n"

@@ -17,6 +17,8 @@ struct sym_hit {
 	uint64_t offset;
 	char type;
 	const char *module;	/* NULL: the kernel; else shown as [name] */
+	const char *file;	/* a text symbol's source, with DWARF */
+	int line;
 };
 
 static void print_hit(struct session *s, struct json_writer *w,
@@ -33,6 +35,10 @@ static void print_hit(struct session *s, struct json_writer *w,
 		json_key_string(w, "type", (char[]){ h->type, 0 });
 		if (h->module)
 			json_key_string(w, "module", h->module);
+		if (h->file) {
+			json_key_string(w, "file", h->file);
+			json_key_uint(w, "line", (uint64_t)h->line);
+		}
 		json_end_object(w);
 		return;
 	}
@@ -41,7 +47,23 @@ static void print_hit(struct session *s, struct json_writer *w,
 		fprintf(s->out, "+%" PRIu64, h->offset);
 	if (h->module)
 		fprintf(s->out, " [%s]", h->module);
+	if (h->file)
+		fprintf(s->out, " %s: %d", h->file, h->line);
 	fputc('\n', s->out);
+}
+
+/* A kernel text symbol's hit with its source line, as crash adds it when
+ * the vmlinux has DWARF; data symbols get none. */
+static void print_hit_line(struct session *s, struct json_writer *w,
+			   struct sym_hit *h)
+{
+	char file[512];
+
+	if (!h->module && strchr("tTwW", h->type) &&
+	    session_source_line(s, h->addr, file, sizeof(file), &h->line))
+		h->file = file;
+	print_hit(s, w, h);
+	h->file = NULL;
 }
 
 static void hit_of(const struct symtab *st, const struct sym *sym,
@@ -52,6 +74,7 @@ static void hit_of(const struct symtab *st, const struct sym *sym,
 	h->offset = 0;
 	h->type = sym->type;
 	h->module = NULL;
+	h->file = NULL;
 }
 
 /* Every kernel symbol whose name contains needle (NULL: every symbol). */
@@ -217,7 +240,7 @@ static struct kdk_error *lookup_one(struct session *s, struct json_writer *w,
 			if (err)
 				return kdk_error_wrap(err, "%s", arg);
 			h = (struct sym_hit){ addr, mh.name, mh.offset,
-					      mh.type, mh.module };
+					      mh.type, mh.module, NULL, 0 };
 			print_hit(s, w, &h);
 			return NULL;
 		}
@@ -231,7 +254,8 @@ static struct kdk_error *lookup_one(struct session *s, struct json_writer *w,
 		h.type = type_at(s->symbols, addr - h.offset, h.name);
 		h.addr = addr;
 		h.module = NULL;
-		print_hit(s, w, &h);
+		h.file = NULL;
+		print_hit_line(s, w, &h);
 		return NULL;
 	}
 	{
@@ -241,7 +265,7 @@ static struct kdk_error *lookup_one(struct session *s, struct json_writer *w,
 
 		if (sym) {
 			hit_of(s->symbols, sym, &h);
-			print_hit(s, w, &h);
+			print_hit_line(s, w, &h);
 			return NULL;
 		}
 		err = session_modules(s, &mods);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "debuginfo/btf.h"
+#include "debuginfo/dwarf.h"
 #include "debuginfo/kallsyms.h"
 #include "debuginfo/symtab.h"
 #include "debuginfo/vmcoreinfo_derive.h"
@@ -264,12 +265,52 @@ struct kdk_error *session_types(struct session *s, struct types **out)
 	return NULL;
 }
 
+struct kdk_error *session_dwarf(struct session *s, struct kdwarf **out)
+{
+	struct kdk_error *err;
+
+	if (!s->dwarf && !s->dwarf_why) {
+		if (!s->vmlinux_path) {
+			err = kdk_error(KDK_ERR_NOT_FOUND,
+					"no vmlinux was given");
+		} else {
+			err = kdwarf_open(s->vmlinux_path, &s->dwarf);
+			if (err)
+				err = kdk_error_wrap(err, "%s",
+						     s->vmlinux_path);
+		}
+		if (err && !keep_reason(err, &s->dwarf_why))
+			return kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (!s->dwarf)
+		return kdk_error(KDK_ERR_NOT_FOUND, "no DWARF: %s",
+				 s->dwarf_why);
+	*out = s->dwarf;
+	return NULL;
+}
+
+bool session_source_line(struct session *s, uint64_t addr, char *file,
+			 size_t len, int *line)
+{
+	struct kdwarf *kd;
+	struct kdk_error *err = session_dwarf(s, &kd);
+
+	if (err) {
+		kdk_error_free(err);
+		return false;
+	}
+	addr -= vmlinux_kaslr_offset(s->dump, s->target);
+	return kdwarf_line(kd, addr, file, len, line);
+}
+
 void session_free(struct session *s)
 {
 	if (!s)
 		return;
 	types_free(s->types);	/* before the BTF it reads */
 	free(s->types_why);
+	kdwarf_close(s->dwarf);
+	free(s->dwarf_why);
 	ktasks_free(s->tasks);
 	free(s->panic_why);
 	kmodules_free(s->modules);

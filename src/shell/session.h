@@ -20,6 +20,7 @@ struct kmodules;
 struct types;
 struct ktasks;
 struct ktask;
+struct kdwarf;
 
 struct session {
 	char *dump_path;
@@ -44,6 +45,9 @@ struct session {
 	/* The type model, made on first use by session_types(). */
 	struct types *types;
 	char *types_why;
+	/* The vmlinux's DWARF, opened on first use by session_dwarf(). */
+	struct kdwarf *dwarf;
+	char *dwarf_why;
 	/* The tasks, read by session_tasks(): once for a dump, again for
 	 * each command on a live kernel. */
 	struct ktasks *tasks;
@@ -125,6 +129,16 @@ struct kdk_error *session_load_vmlinux(struct session *s);
  * vmlinux's .BTF section when one was given, else from the kernel's BTF
  * in the dump. */
 struct kdk_error *session_types(struct session *s, struct types **out);
+
+/* The vmlinux's DWARF (debuginfo/dwarf.h), opened on first use;
+ * KDK_ERR_NOT_FOUND, saying why, without a vmlinux or when it has none. */
+struct kdk_error *session_dwarf(struct session *s, struct kdwarf **out);
+
+/* The source line of a run-time kernel address (the KASLR offset is
+ * taken off here), as kdwarf_line() names it; false without DWARF or
+ * when no line table covers it. */
+bool session_source_line(struct session *s, uint64_t addr, char *file,
+			 size_t len, int *line);
 
 void session_free(struct session *s);
 
