@@ -13,6 +13,13 @@ sys.path.insert(0, str(REPO / "tests"))  # sanitized.py
 
 import lab  # noqa: E402
 
+# "Without a vmlinux" means without one: kdumpkit would otherwise find the
+# vmlinux by itself in /usr/lib/debug or on a debuginfod server (find.c),
+# if this machine had the lab kernel's -dbg package. Tests of the finder
+# set these for their own runs.
+os.environ["KDUMPKIT_DEBUGINFO_DIRS"] = ""
+os.environ.pop("DEBUGINFOD_URLS", None)
+
 
 @pytest.fixture(scope="session")
 def kdumpkit_bin():

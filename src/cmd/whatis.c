@@ -6,8 +6,10 @@
 
 #include "base/json.h"
 #include "cmd/commands.h"
+#include "cmd/struct.h"
 #include "cmd/typename.h"
 #include "debuginfo/types_print.h"
+#include "expr/expr.h"
 
 /* crash's own layout for an enum: one "NAME = VALUE" a line, no SIZE. */
 static struct kdk_error *print_enum(struct session *s, struct type *t)
@@ -21,6 +23,58 @@ static struct kdk_error *print_enum(struct session *s, struct type *t)
 		fprintf(s->out, "  %s = %lld\n", t->enumerators[i].name,
 			(long long)t->enumerators[i].value);
 	fputs("};\n", s->out);
+	return NULL;
+}
+
+/* Does the text look like an expression rather than a name? */
+static bool is_expression(int n, char **words)
+{
+	for (int i = 0; i < n; i++)
+		if (strpbrk(words[i], ".[]()*&+-"))
+			return true;
+	return false;
+}
+
+/* gdb's whatis of an expression (init_task.thread, *kmalloc_caches[0]):
+ * the type it has, on one line. */
+static struct kdk_error *whatis_expression(struct session *s, int n,
+					   char **words)
+{
+	struct expr_env env = { .symbols = s->symbols, .read = value_read_mem,
+				.arg = s };
+	struct kdk_error *err = session_types(s, &env.types);
+	struct expr_ctx *ctx;
+	struct expr_value v;
+	struct json_writer w;
+	char text[512] = "", *name;
+
+	if (err)
+		return err;
+	for (int i = 0; i < n; i++)
+		if (snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			     "%s%s", i ? " " : "", words[i]) < 0)
+			return kdk_error(KDK_ERR_USAGE, "expression too long");
+	err = expr_eval(&env, text, &ctx, &v);
+	if (err)
+		return err;
+	name = v.type ? type_name(v.type) : NULL;
+	if (!name) {
+		expr_ctx_free(ctx);
+		return kdk_error(KDK_ERR_NOT_FOUND, "%s has no type in the %s",
+				 text, types_source_name(env.types));
+	}
+	if (s->json) {
+		json_init(&w, s->out, true);
+		json_begin_object(&w);
+		json_key_string(&w, "expression", text);
+		json_key_string(&w, "type", name);
+		json_end_object(&w);
+		json_finish(&w);
+	} else {
+		fprintf(s->out, "%s\n", name);
+	}
+	free(name);
+	expr_ctx_free(ctx);
 	return NULL;
 }
 
@@ -40,6 +94,11 @@ static struct kdk_error *cmd_whatis(struct session *s, int argc, char **argv)
 		return command_usage(&cmd_whatis_def, "a type or a symbol is "
 				     "needed");
 	err = typename_resolve(s, argc - o.ind, argv + o.ind, &hit);
+	if (err && err->code == KDK_ERR_NOT_FOUND &&
+	    is_expression(argc - o.ind, argv + o.ind)) {
+		kdk_error_free(err);
+		return whatis_expression(s, argc - o.ind, argv + o.ind);
+	}
 	if (err)
 		return err;
 	if (s->json) {
@@ -106,11 +165,14 @@ const struct command cmd_whatis_def = {
 "\n"
 "Types come from the kernel's BTF in the dump, or from the vmlinux's .BTF\n"
 "section when one was given. BTF describes no global variables except the\n"
-"per-cpu ones (runqueues, irq_stat, ...): `whatis init_task` needs DWARF,\n"
-"which kdumpkit does not read yet, and says so.\n"
+"per-cpu ones (runqueues, irq_stat, ...): `whatis init_task` needs the\n"
+"vmlinux, whose DWARF describes every global.\n"
+"\n"
+"An expression (init_task.thread, *kmalloc_caches[0][3]) is evaluated and\n"
+"its type shown on one line, as gdb does.\n"
 "\n"
 "With --json: a type as struct --json shows its definition; a symbol as\n"
-"{symbol, type}.",
+"{symbol, type}; an expression as {expression, type}.",
 	.examples =
 "  crash> whatis spinlock_t\n"
 "  typedef struct spinlock {\n"

@@ -50,13 +50,20 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem)
 struct kdk_error *symtab_add(struct symtab *st, const char *name,
 			     size_t name_len, uint64_t addr, char type)
 {
+	return symtab_add_sized(st, name, name_len, addr, type, 0);
+}
+
+struct kdk_error *symtab_add_sized(struct symtab *st, const char *name,
+				   size_t name_len, uint64_t addr, char type,
+				   uint32_t elf_size)
+{
 	if (!grow((void **)&st->syms, &st->cap, st->n + 1, sizeof(*st->syms)) ||
 	    !grow((void **)&st->pool, &st->pool_cap,
 		  st->pool_len + name_len + 1, 1))
 		return kdk_error(KDK_ERR_NOMEM, "out of memory for symbols");
 	memcpy(st->pool + st->pool_len, name, name_len);
 	st->pool[st->pool_len + name_len] = '\0';
-	st->syms[st->n++] = (struct sym){ addr, st->pool_len, type };
+	st->syms[st->n++] = (struct sym){ addr, st->pool_len, type, elf_size };
 	st->pool_len += name_len + 1;
 	return NULL;
 }
@@ -157,18 +164,35 @@ static size_t upper_bound(const struct symtab *st, uint64_t addr)
 	return lo;
 }
 
-struct kdk_error *sym_lookup_addr(const struct symtab *st, uint64_t addr,
-				  const char **name, uint64_t *offset,
-				  uint64_t *size)
+/* The first symbol at the highest address <= addr: index + 1, or 0. */
+static size_t first_at_or_below(const struct symtab *st, uint64_t addr)
 {
 	size_t i = upper_bound(st, addr), first;
 
 	if (i == 0)
-		return kdk_error(KDK_ERR_NOT_FOUND, "no symbol at or below "
-				 "%#llx", (unsigned long long)addr);
+		return 0;
 	first = i - 1;
 	while (first > 0 && st->syms[first - 1].addr == st->syms[i - 1].addr)
 		first--;
+	return first + 1;
+}
+
+const struct sym *sym_find_addr(const struct symtab *st, uint64_t addr)
+{
+	size_t f = first_at_or_below(st, addr);
+
+	return f ? &st->syms[f - 1] : NULL;
+}
+
+struct kdk_error *sym_lookup_addr(const struct symtab *st, uint64_t addr,
+				  const char **name, uint64_t *offset,
+				  uint64_t *size)
+{
+	size_t i = upper_bound(st, addr), first = first_at_or_below(st, addr);
+
+	if (first-- == 0)
+		return kdk_error(KDK_ERR_NOT_FOUND, "no symbol at or below "
+				 "%#llx", (unsigned long long)addr);
 	if (name)
 		*name = st->pool + st->syms[first].name;
 	if (offset)

@@ -15,6 +15,7 @@ struct sym {
 	uint64_t addr;
 	uint32_t name;		/* offset into the table's string pool */
 	char type;		/* 'T', 't', 'D', 'b' ... as nm prints it */
+	uint32_t elf_size;	/* the ELF st_size; 0 when unknown (kallsyms) */
 };
 
 struct symtab;
@@ -25,6 +26,10 @@ void symtab_free(struct symtab *st);
 /* Add a symbol; the name is copied. */
 struct kdk_error *symtab_add(struct symtab *st, const char *name,
 			     size_t name_len, uint64_t addr, char type);
+/* The same, with the object's size from an ELF symbol table. */
+struct kdk_error *symtab_add_sized(struct symtab *st, const char *name,
+				   size_t name_len, uint64_t addr, char type,
+				   uint32_t elf_size);
 /* Index by address and by name; call once after the last symtab_add. */
 struct kdk_error *symtab_finish(struct symtab *st);
 
@@ -46,6 +51,8 @@ struct kdk_error *sym_lookup_addr(const struct symtab *st, uint64_t addr,
  * name, then the lowest address. */
 struct kdk_error *sym_lookup_name(const struct symtab *st, const char *name,
 				  uint64_t *addr);
+/* The symbol sym_lookup_addr names for addr, or NULL. */
+const struct sym *sym_find_addr(const struct symtab *st, uint64_t addr);
 /* The same, with the symbol itself. */
 const struct sym *sym_find_name(const struct symtab *st, const char *name);
 

@@ -547,3 +547,30 @@ char *type_name(struct type *t)
 {
 	return type_declaration(t, "");
 }
+
+static const char *const base_names[][2] = {
+	{ "long unsigned int", "unsigned long" },
+	{ "long int", "long" },
+	{ "long long unsigned int", "unsigned long long" },
+	{ "long long int", "long long" },
+	{ "short unsigned int", "unsigned short" },
+	{ "short int", "short" },
+};
+
+const char *types_short_base_name(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(base_names) /
+					 sizeof(*base_names); i++)
+		if (strcmp(name, base_names[i][0]) == 0)
+			return base_names[i][1];
+	return name;
+}
+
+const char *types_long_base_name(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(base_names) /
+					 sizeof(*base_names); i++)
+		if (strcmp(name, base_names[i][1]) == 0)
+			return base_names[i][0];
+	return name;
+}

@@ -178,4 +178,10 @@ char *type_name(struct type *t);
  * caller; name may be "" (then the same as type_name). */
 char *type_declaration(struct type *t, const char *name);
 
+/* Base types as DWARF (and pahole's BTF) name them, "long unsigned int",
+ * and as gdb and users write them, "unsigned long": each to the other
+ * (names with no other spelling come back as they are). */
+const char *types_short_base_name(const char *name);
+const char *types_long_base_name(const char *name);
+
 #endif

@@ -126,34 +126,11 @@ static bool find_kind(struct btf_src *b, const char *name, int kind,
 	return true;
 }
 
-/* pahole keeps DWARF's names of base types; gdb, and users, write them
- * the short way. The model shows and finds the short names. */
-static const char *const base_names[][2] = {
-	{ "long unsigned int", "unsigned long" },
-	{ "long int", "long" },
-	{ "long long unsigned int", "unsigned long long" },
-	{ "long long int", "long long" },
-	{ "short unsigned int", "unsigned short" },
-	{ "short int", "short" },
-};
-
-static const char *short_name(const char *name)
-{
-	for (size_t i = 0; name && i < sizeof(base_names) /
-					 sizeof(*base_names); i++)
-		if (strcmp(name, base_names[i][0]) == 0)
-			return base_names[i][1];
-	return name;
-}
-
 static bool btf_find(void *src, const char *name, enum type_kind want,
 		     uint64_t *key)
 {
 	if (want == TYPE_INT)
-		for (size_t i = 0; i < sizeof(base_names) /
-				       sizeof(*base_names); i++)
-			if (strcmp(name, base_names[i][1]) == 0)
-				name = base_names[i][0];
+		name = types_long_base_name(name);
 	return find_kind(src, name, want, key);
 }
 
@@ -217,7 +194,7 @@ static struct kdk_error *btf_shallow(struct types *ts, void *src,
 		uint32_t enc = btf_int_encoding(bt);
 
 		t->kind = enc & BTF_INT_BOOL ? TYPE_BOOL : TYPE_INT;
-		t->name = short_name(t->name);
+		t->name = types_short_base_name(t->name);
 		t->size = bt->size;
 		t->is_signed = enc & BTF_INT_SIGNED;
 		t->is_char = (enc & BTF_INT_CHAR) || is_char_name(t->name);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -295,6 +296,7 @@ struct entry {
 	uint64_t addr;
 	const char *name;
 	uint32_t len;
+	uint32_t size;		/* st_size, saturated */
 	char type;
 	uint8_t rank;		/* weak, linker-provided, underscores */
 };
@@ -491,6 +493,7 @@ static struct kdk_error *collect(const struct vmlinux *v, uint64_t offset,
 		e[m].addr = sym.st_value + (moved(v, &sym, shndx) ? offset : 0);
 		e[m].name = name;
 		e[m].len = strlen(name);
+		e[m].size = sym.st_size > UINT32_MAX ? UINT32_MAX : sym.st_size;
 		e[m].type = type_letter(v, &sym, shndx);
 		e[m].rank = rank(name, e[m].len, e[m].type);
 		m++;
@@ -516,8 +519,8 @@ struct kdk_error *vmlinux_symtab(const struct vmlinux *v, uint64_t offset,
 	if (!err && !st)
 		err = kdk_error(KDK_ERR_NOMEM, "out of memory for symbols");
 	for (size_t i = 0; i < n && !err; i++)
-		err = symtab_add(st, e[i].name, e[i].len, e[i].addr,
-				 e[i].type);
+		err = symtab_add_sized(st, e[i].name, e[i].len, e[i].addr,
+				       e[i].type, e[i].size);
 	if (!err)
 		err = symtab_finish(st);
 	free(e);

@@ -128,6 +128,9 @@ static struct kdk_error *open_files(struct session *s,
 	err = session_open_dump_set(s, dumps, n, vmlinux);
 	if (err)
 		return n == 1 ? kdk_error_wrap(err, "%s", dumps[0]) : err;
+	if (s->vmlinux_how)
+		fprintf(stderr, "kdumpkit: vmlinux %s (%s)\n", s->vmlinux_path,
+			s->vmlinux_how);
 	return session_load_vmlinux(s);
 }
 

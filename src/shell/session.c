@@ -9,6 +9,8 @@
 #include "debuginfo/symtab.h"
 #include "debuginfo/vmcoreinfo_derive.h"
 #include "debuginfo/types_btf.h"
+#include "debuginfo/types_dwarf.h"
+#include "debuginfo/find.h"
 #include "debuginfo/vmlinux.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
@@ -112,6 +114,18 @@ static char *join_paths(const char *const *paths, size_t n)
 	return all;
 }
 
+/* No vmlinux named: the one the system's debuginfo or a debuginfod
+ * server has for this build-id, if any (find.h); why not, kept. */
+static void find_vmlinux(struct session *s)
+{
+	struct kdk_error *err;
+
+	err = debuginfo_find_vmlinux(s->dump, stderr, &s->vmlinux_path,
+				     &s->vmlinux_how);
+	if (err && !keep_reason(err, &s->vmlinux_why))
+		s->vmlinux_why = NULL;
+}
+
 struct kdk_error *session_open_dump_set(struct session *s,
 					const char *const *paths, size_t n,
 					const char *vmlinux)
@@ -135,6 +149,8 @@ struct kdk_error *session_open_dump_set(struct session *s,
 	err = derive_vmcoreinfo(s);
 	if (err)
 		return err;
+	if (!vmlinux)
+		find_vmlinux(s);
 	return open_kernel(s);
 }
 
@@ -244,7 +260,13 @@ struct kdk_error *session_types(struct session *s, struct types **out)
 	struct kdk_error *err = NULL;
 
 	if (!s->types && !s->types_why) {
-		if (s->vmlinux_path) {
+		struct kdwarf *kd;
+
+		if (s->vmlinux_path && !(err = session_dwarf(s, &kd))) {
+			err = types_from_dwarf(kd, &s->types);
+		} else if (s->vmlinux_path) {
+			/* a vmlinux without DWARF: its .BTF section */
+			kdk_error_free(err);
 			err = types_from_vmlinux_btf(s->vmlinux_path,
 						     &s->types);
 		} else {
@@ -272,7 +294,9 @@ struct kdk_error *session_dwarf(struct session *s, struct kdwarf **out)
 	if (!s->dwarf && !s->dwarf_why) {
 		if (!s->vmlinux_path) {
 			err = kdk_error(KDK_ERR_NOT_FOUND,
-					"no vmlinux was given");
+					"no vmlinux was given%s%s",
+					s->vmlinux_why ? " or found: " : "",
+					s->vmlinux_why ? s->vmlinux_why : "");
 		} else {
 			err = kdwarf_open(s->vmlinux_path, &s->dwarf);
 			if (err)
@@ -307,7 +331,7 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
-	types_free(s->types);	/* before the BTF it reads */
+	types_free(s->types);	/* before the BTF or DWARF it reads */
 	free(s->types_why);
 	kdwarf_close(s->dwarf);
 	free(s->dwarf_why);
@@ -330,5 +354,7 @@ void session_free(struct session *s)
 		free(s->dump_paths[i]);
 	free(s->dump_paths);
 	free(s->vmlinux_path);
+	free(s->vmlinux_how);
+	free(s->vmlinux_why);
 	free(s);
 }

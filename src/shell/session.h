@@ -27,7 +27,12 @@ struct session {
 	/* The files as given: one, or the parts of a split dump. */
 	char **dump_paths;
 	size_t n_dump_paths;
-	char *vmlinux_path;		/* NULL: none given */
+	char *vmlinux_path;		/* NULL: none given or found */
+	/* How vmlinux_path was found when the user did not name it
+	 * (debuginfo_find_vmlinux); NULL when they did. vmlinux_why: why
+	 * none was found. */
+	char *vmlinux_how;
+	char *vmlinux_why;
 	struct dump *dump;
 	/* Kernel virtual memory, and the symbols (the vmlinux's, else
 	 * kallsyms from the dump); each NULL if it could not be set up. */

@@ -283,8 +283,8 @@ def test_p_matches_crash(kdumpkit, kdumpkit_bin, info):
 
 @pytest.mark.parametrize("info", **params(X86_KDUMP[:1]))
 def test_vmlinux_and_btf_alone_agree(kdumpkit, kdumpkit_bin, info):
-    """BTF from the dump and kallsyms, or the vmlinux's .BTF and symtab:
-    the same answers."""
+    """BTF from the dump and kallsyms, or the vmlinux's DWARF and symtab:
+    two type sources, the same answers."""
     queries = queries_for(kdumpkit, info)
     mem, r1 = refbatch.ours(kdumpkit_bin, info, queries)
     vm, r2 = refbatch.ours(kdumpkit_bin, info, queries, with_vmlinux=True)
