@@ -28,6 +28,7 @@ extern const struct command cmd_struct_def;
 extern const struct command cmd_sym_def;
 extern const struct command cmd_sys_def;
 extern const struct command cmd_task_def;
+extern const struct command cmd_tree_def;
 extern const struct command cmd_union_def;
 extern const struct command cmd_vtop_def;
 extern const struct command cmd_whatis_def;

@@ -23,166 +23,16 @@
 #include "base/json.h"
 #include "cmd/address.h"
 #include "cmd/commands.h"
-#include "cmd/struct.h"
-#include "debuginfo/types.h"
-#include "expr/expr.h"
-#include "target/target.h"
+#include "cmd/entries.h"
 
 struct list_opts {
 	uint64_t offset;
 	bool head_h, head_H, reverse;
 	bool has_end;
 	uint64_t end;
-	const char *show;	/* -s STRUCT[.MEMBER,...] */
-	int radix;		/* for -s: 10 or 16 */
+	struct entries_show out;
 	uint64_t start;
 };
-
-/* "STRUCT.MEMBER" or a number: an offset in bytes. */
-static struct kdk_error *parse_offset(struct session *s, const char *arg,
-				      uint64_t *off)
-{
-	const char *dot = strchr(arg, '.');
-	struct types *ts;
-	struct type *t;
-	struct type_path_hit hit;
-	char *name;
-	struct kdk_error *err;
-
-	if (!dot || address_is_hex(arg))
-		return address_parse_number(s, arg, off);
-	err = session_types(s, &ts);
-	if (err)
-		return err;
-	name = strndup(arg, dot - arg);
-	if (!name)
-		return kdk_error(KDK_ERR_NOMEM, "out of memory");
-	err = types_find(ts, name, &t);
-	if (err) {
-		char *full = NULL;
-
-		kdk_error_free(err);
-		if (asprintf(&full, "struct %s", name) < 0)
-			full = NULL;
-		err = full ? types_find(ts, full, &t) :
-			kdk_error(KDK_ERR_NOMEM, "out of memory");
-		free(full);
-	}
-	free(name);
-	if (err)
-		return err;
-	err = type_member_path(type_strip(t), dot + 1, &hit);
-	if (err)
-		return err;
-	*off = hit.bit_offset / 8;
-	return NULL;
-}
-
-/* A start address: a number or symbol expression as other commands take
- * it, else a C expression: an object's address (init_task.tasks), a
- * pointer's value ((struct mm_struct *)0x...)->mmap_lock.wait_list.next). */
-static struct kdk_error *parse_start(struct session *s, const char *arg,
-				     uint64_t *addr)
-{
-	struct kdk_error *err = address_parse(s, arg, addr), *e2;
-	struct expr_env env = { .symbols = s->symbols, .read = value_read_mem,
-				.arg = s };
-	struct expr_ctx *ctx;
-	struct expr_value v;
-	struct types *ts;
-	struct type *t;
-
-	if (!err)
-		return NULL;
-	e2 = session_types(s, &ts);
-	if (e2) {
-		kdk_error_free(e2);
-		return err;
-	}
-	env.types = ts;
-	e2 = expr_eval(&env, arg, &ctx, &v);
-	if (e2) {
-		kdk_error_free(e2);
-		return err;
-	}
-	t = v.type ? type_strip(v.type) : NULL;
-	if (t && t->kind == TYPE_POINTER && v.size == 8) {
-		memcpy(addr, v.data, 8);
-	} else if (v.lvalue) {
-		*addr = v.addr;
-	} else {
-		expr_ctx_free(ctx);
-		return err;
-	}
-	expr_ctx_free(ctx);
-	kdk_error_free(err);
-	return NULL;
-}
-
-static struct kdk_error *read_ptr(struct session *s, uint64_t addr,
-				  uint64_t *out)
-{
-	struct kdk_error *err = target_read_kvaddr(s->target, addr, out, 8);
-
-	return err ? kdk_error_wrap(err, "reading the pointer at 0x%" PRIx64,
-				    addr) : NULL;
-}
-
-/* Members of one entry, through `struct` (so that they print exactly as
- * `struct TYPE.MEMBERS ADDR` does). */
-static struct kdk_error *show_entry(struct session *s,
-				    const struct list_opts *o, uint64_t entry)
-{
-	char addr[24];
-	char *argv[4];
-	int argc = 0;
-	struct kdk_error *err;
-	int radix = s->radix;
-	bool json = s->json;
-
-	snprintf(addr, sizeof(addr), "0x%" PRIx64, entry);
-	argv[argc++] = (char *)"struct";
-	argv[argc++] = (char *)o->show;
-	argv[argc++] = addr;
-	argv[argc] = NULL;
-	s->radix = o->radix;
-	s->json = false;
-	err = struct_command(s, &cmd_struct_def, TYPE_STRUCT, argc, argv);
-	s->radix = radix;
-	s->json = json;
-	return err;
-}
-
-static struct kdk_error *emit(struct session *s, const struct list_opts *o,
-			      struct json_writer *w, uint64_t entry)
-{
-	char hex[24];
-	struct kdk_error *err = NULL;
-
-	if (!s->json) {
-		fprintf(s->out, "%" PRIx64 "\n", entry);
-		return o->show ? show_entry(s, o, entry) : NULL;
-	}
-	snprintf(hex, sizeof(hex), "0x%016" PRIx64, entry);
-	json_begin_object(w);
-	json_key_string(w, "address", hex);
-	if (o->show) {
-		char *text = NULL;
-		size_t len = 0;
-		FILE *saved = s->out, *mem = open_memstream(&text, &len);
-
-		if (!mem)
-			return kdk_error(KDK_ERR_NOMEM, "out of memory");
-		s->out = mem;
-		err = show_entry(s, o, entry);
-		s->out = saved;
-		fclose(mem);
-		json_key_string(w, "members", text ? text : "");
-		free(text);
-	}
-	json_end_object(w);
-	return err;
-}
 
 /* Has the walk been here before? Exactly, with a set of the addresses
  * seen, for the first SEEN_MAX entries (as crash stops at the first
@@ -262,7 +112,7 @@ static struct kdk_error *walk(struct session *s, const struct list_opts *o,
 
 	*count = 0;
 	if (o->head_H) {
-		err = read_ptr(s, o->start + link, &cur);
+		err = entries_read_ptr(s, o->start + link, &cur);
 		if (err)
 			return err;
 	} else {
@@ -285,9 +135,9 @@ static struct kdk_error *walk(struct session *s, const struct list_opts *o,
 					 "start 0x%" PRIx64, *count, entry,
 					 o->start);
 		}
-		err = emit(s, o, w, entry);
+		err = entries_emit(s, &o->out, w, entry, NULL);
 		if (!err)
-			err = read_ptr(s, cur + link, &next);
+			err = entries_read_ptr(s, cur + link, &next);
 		if (err) {
 			free(c.slots);
 			return err;
@@ -310,7 +160,7 @@ static struct kdk_error *take_flag(struct session *s, char c, const char *arg,
 
 	switch (c) {
 	case 'o':
-		err = parse_offset(s, arg, &o->offset);
+		err = entries_parse_offset(s, arg, &o->offset);
 		if (err)
 			return kdk_error_wrap(err, "-o %s", arg);
 		*have_offset = true;
@@ -323,11 +173,11 @@ static struct kdk_error *take_flag(struct session *s, char c, const char *arg,
 		return NULL;
 	case 's':
 	case 'S':
-		o->show = arg;
+		o->out.show = arg;
 		return NULL;
 	case 'r': o->reverse = true; return NULL;
-	case 'x': o->radix = 16; return NULL;
-	case 'd': o->radix = 10; return NULL;
+	case 'x': o->out.radix = 16; return NULL;
+	case 'd': o->out.radix = 10; return NULL;
 	case 'h': o->head_h = true; return NULL;
 	case 'H': o->head_H = true; return NULL;
 	}
@@ -345,7 +195,7 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 	struct kdk_error *err;
 
 	memset(o, 0, sizeof(*o));
-	o->radix = s->radix;
+	o->out.radix = s->radix;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -387,11 +237,11 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 		if (have_offset)
 			return command_usage(&cmd_list_def, "two offsets: %s "
 					     "and -o", operand[0]);
-		err = parse_offset(s, operand[0], &o->offset);
+		err = entries_parse_offset(s, operand[0], &o->offset);
 		if (err)
 			return kdk_error_wrap(err, "offset %s", operand[0]);
 	}
-	return parse_start(s, operand[n - 1], &o->start);
+	return entries_parse_start(s, operand[n - 1], &o->start);
 }
 
 static struct kdk_error *cmd_list(struct session *s, int argc, char **argv)

@@ -31,6 +31,7 @@ static const struct command *const commands[] = {
 	&cmd_sym_def,
 	&cmd_sys_def,
 	&cmd_task_def,
+	&cmd_tree_def,
 	&cmd_union_def,
 	&cmd_vtop_def,
 	&cmd_whatis_def,

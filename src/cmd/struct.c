@@ -42,6 +42,7 @@ static bool in_image(struct session *s, uint64_t addr)
 bool value_symbolize(void *arg, uint64_t addr, char *buf, size_t n)
 {
 	struct session *s = arg;
+	const struct sym *sym;
 	const char *name;
 	uint64_t off, size;
 	struct kdk_error *err;
@@ -71,8 +72,12 @@ bool value_symbolize(void *arg, uint64_t addr, char *buf, size_t n)
 		return false;
 	}
 	/* a symbol of no size (a linker-script label) is not one gdb
-	 * names a pointer by */
+	 * names a pointer by, nor one the address is past the ELF size of
+	 * (a string after a jump table) */
 	if (!size || off >= size)
+		return false;
+	sym = sym_find_addr(s->symbols, addr);
+	if (sym && sym->elf_size && off >= sym->elf_size)
 		return false;
 	if (off)
 		snprintf(buf, n, "<%s+%" PRIu64 ">", name, off);
@@ -312,6 +317,7 @@ static struct kdk_error *print_values(struct session *s,
 				      size_t n_sel)
 {
 	uint64_t size = type_strip(t)->size, addr, off = 0, count = 1;
+	uint64_t span = size;
 	int64_t signed_count = 1;
 	struct kdk_error *err;
 	struct json_writer w;
@@ -360,7 +366,20 @@ static struct kdk_error *print_values(struct session *s,
 		}
 		return NULL;
 	}
-	buf = malloc(size);
+	/* a member past the end: an element of a flexible array
+	 * (pid.numbers[0]) is read with the object */
+	for (size_t i = 0; i < n_sel; i++) {
+		struct type *mt = type_strip(sel[i].hit.type);
+		uint64_t end = (sel[i].hit.bit_offset + (sel[i].hit.bit_size ?
+			       sel[i].hit.bit_size : (mt ? mt->size : 0) * 8) +
+				7) / 8;
+
+		span = end > span ? end : span;
+	}
+	if (span > (1u << 24))
+		return kdk_error(KDK_ERR_USAGE, "%s: %" PRIu64 " bytes is more "
+				 "than an object can be", a->spec, span);
+	buf = malloc(span);
 	if (!buf)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	json_init(&w, s->out, true);
@@ -369,7 +388,7 @@ static struct kdk_error *print_values(struct session *s,
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t at = addr + i * size;
 
-		err = target_read_kvaddr(s->target, at, buf, size);
+		err = target_read_kvaddr(s->target, at, buf, span);
 		if (err) {
 			err = kdk_error_wrap(err, "%s at %" PRIx64, a->spec, at);
 			break;
@@ -433,7 +452,9 @@ static struct kdk_error *struct_parse(struct session *s,
 				      enum type_kind want, int argc,
 				      char **argv)
 {
-	struct struct_args a = { .cmd = cmd, .want = want };
+	/* crash prints struct members in the session's output radix */
+	struct struct_args a = { .cmd = cmd, .want = want,
+				 .format = s->radix == 16 ? 'x' : 0 };
 	struct member_sel sel[MAX_MEMBERS];
 	struct command_opts o;
 	struct kdk_error *err;
