@@ -22,6 +22,7 @@ struct struct_args {
 	const struct command *cmd;
 	enum type_kind want;
 	bool offsets;		/* -o */
+	bool raw;		/* -r: the bytes, as rd shows them */
 	char format;		/* -x, -d */
 	const char *loff;	/* -l: the address is of this member/offset */
 	const char *spec;	/* NAME[.member,...] */
@@ -310,6 +311,38 @@ static void print_object(struct session *s, const struct struct_args *a,
 	fputc('\n', s->out);
 }
 
+/* -r: the object's (or one member's) bytes through rd, as crash's
+ * raw_data_dump: a member of 1, 2 or 4 bytes as one word of its size,
+ * else 8-byte words with the ASCII at the end of each line. */
+static struct kdk_error *print_raw(struct session *s, struct type *t,
+				   const struct member_sel *sel, uint64_t addr)
+{
+	uint64_t len = type_strip(t)->size;
+	char at[24], words[24], *argv[5];
+	const char *width = "-64";
+
+	if (sel) {
+		struct type *mt = type_strip(sel->hit.type);
+
+		addr += sel->hit.bit_offset / 8;
+		len = mt ? mt->size : 0;
+		if (!len)
+			return kdk_error(KDK_ERR_USAGE, "-r: %s has no size",
+					 sel->path);
+	}
+	if (len == 1 || len == 2 || len == 4)
+		width = len == 1 ? "-8" : len == 2 ? "-16" : "-32";
+	snprintf(at, sizeof(at), "0x%" PRIx64, addr);
+	snprintf(words, sizeof(words), "%" PRIu64,
+		 len < 8 ? 1 : (len + 7) / 8);
+	argv[0] = (char *)"rd";
+	argv[1] = (char *)width;
+	argv[2] = at;
+	argv[3] = words;
+	argv[4] = NULL;
+	return cmd_rd_def.fn(s, 4, argv);
+}
+
 static struct kdk_error *print_values(struct session *s,
 				      const struct struct_args *a,
 				      struct type *t,
@@ -351,6 +384,18 @@ static struct kdk_error *print_values(struct session *s,
 	}
 	if (!size)
 		return kdk_error(KDK_ERR_FORMAT, "%s has no size", a->spec);
+	if (a->raw) {
+		if (n_sel > 1)
+			return kdk_error(KDK_ERR_USAGE, "-r shows one member "
+					 "only");
+		for (uint64_t i = 0; i < count && !err; i++) {
+			if (i && !s->json)
+				fputc('\n', s->out);
+			err = print_raw(s, t, n_sel ? &sel[0] : NULL,
+					addr + i * size);
+		}
+		return err;
+	}
 	if (a->offsets && !s->json) {
 		/* crash: where each member is, not what it holds */
 		for (uint64_t i = 0; i < count; i++) {
@@ -464,11 +509,13 @@ static struct kdk_error *struct_parse(struct session *s,
 	int c;
 
 	command_opts_init(&o, argc, argv);
-	while ((c = command_opts_next(&o, cmd, "oxdl:", &err)) != 0) {
+	while ((c = command_opts_next(&o, cmd, "oxdrl:", &err)) != 0) {
 		if (err)
 			return err;
 		if (c == 'o')
 			a.offsets = true;
+		else if (c == 'r')
+			a.raw = true;
 		else if (c == 'x' || c == 'd')
 			a.format = (char)c;
 		else if (c == 'l')
@@ -521,7 +568,7 @@ const struct command cmd_struct_def = {
 	.name = "struct",
 	.fn = cmd_struct,
 	.summary = "structure contents",
-	.synopsis = "struct [-o] [-x|-d] [-l offset] "
+	.synopsis = "struct [-o] [-r] [-x|-d] [-l offset] "
 		    "struct_name[.member[,member]] [address | symbol] [count]",
 	.help =
 "Shows the definition of a struct, or its contents at an address, in\n"
@@ -538,6 +585,8 @@ const struct command cmd_struct_def = {
 "               (init_task, init_task+8): the contents there.\n"
 "  count        that many structs one after the other; a negative count\n"
 "               shows the structs that end with the one at address.\n"
+"  -r           the bytes, as rd shows them (one member at most: words\n"
+"               of its size when it is 1, 2 or 4 bytes).\n"
 "  -o           each member's offset, as [N] before it; with an address,\n"
 "               each member's address instead of its value.\n"
 "  -x, -d       integers in hexadecimal or decimal (gdb's output radix:\n"

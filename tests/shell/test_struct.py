@@ -105,6 +105,10 @@ EXTRA_QUERIES = [
     "atomic_t {init_task+40}",
     "whatis softnet_data",
     "whatis runqueues",
+    "struct -r list_head init_task",
+    "struct -r task_struct.pid init_task",
+    "struct -r task_struct.comm init_task",
+    "struct -r list_head init_task 2",
 ]
 
 
