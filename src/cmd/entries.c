@@ -111,7 +111,7 @@ static struct kdk_error *show_entry(struct session *s,
 	int radix = s->radix;
 	bool json = s->json;
 
-	snprintf(addr, sizeof(addr), "0x%" PRIx64, entry);
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, entry - o->show_off);
 	argv[argc++] = (char *)"struct";
 	argv[argc++] = (char *)o->show;
 	argv[argc++] = addr;

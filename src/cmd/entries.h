@@ -13,6 +13,8 @@
 struct entries_show {
 	const char *show;	/* -s STRUCT[.MEMBER,...]; NULL: addresses */
 	int radix;		/* for -s: 10 or 16 */
+	uint64_t show_off;	/* -s shows the struct at entry - show_off
+				 * (list -l: entries are link addresses) */
 };
 
 /* "STRUCT.MEMBER" (struct or not) or a number: an offset in bytes. */

@@ -27,7 +27,9 @@
 
 struct list_opts {
 	uint64_t offset;
-	bool head_h, head_H, reverse;
+	bool head_h, head_H, reverse, brent;
+	bool has_head_off;	/* -O: with -h, start's own list_head */
+	uint64_t head_off;
 	bool has_end;
 	uint64_t end;
 	struct entries_show out;
@@ -85,9 +87,9 @@ static bool seen_before(struct cycle *c, uint64_t a)
 	return false;
 }
 
-static bool cycles(struct cycle *c, uint64_t a)
+static bool cycles(struct cycle *c, uint64_t a, bool brent)
 {
-	if (a && c->used < SEEN_MAX)
+	if (a && !brent && c->used < SEEN_MAX)
 		return seen_before(c, a);
 	if (c->power && a == c->saved)
 		return true;
@@ -104,17 +106,23 @@ static struct kdk_error *walk(struct session *s, const struct list_opts *o,
 			      struct json_writer *w, uint64_t *count)
 {
 	bool heads = o->head_h || o->head_H;
+	/* a head outside the list: -H START, or -h START -O OFF (START's
+	 * own list_head at OFF, a struct of another type) */
+	bool outside = o->head_H || o->has_head_off;
+	uint64_t head = o->start + (o->has_head_off ? o->head_off : 0);
 	uint64_t link = heads ? 8 * o->reverse : o->offset;
-	uint64_t stop = o->head_H ? o->start : o->start + (heads ? o->offset : 0);
+	uint64_t stop = outside ? head : o->start + (heads ? o->offset : 0);
 	uint64_t cur, next;
 	struct cycle c = { 0 };
 	struct kdk_error *err;
 
 	*count = 0;
-	if (o->head_H) {
-		err = entries_read_ptr(s, o->start + link, &cur);
+	if (outside) {
+		err = entries_read_ptr(s, head + link, &cur);
 		if (err)
 			return err;
+		if (cur == head && !s->json)
+			fputs("(empty)\n", s->out);
 	} else {
 		cur = o->start + (heads ? o->offset : 0);
 	}
@@ -122,12 +130,12 @@ static struct kdk_error *walk(struct session *s, const struct list_opts *o,
 		uint64_t entry = heads ? cur - o->offset : cur;
 
 		if (cur == 0 || (*count && cur == stop) ||
-		    (o->head_H && cur == stop) ||
+		    (outside && cur == stop) ||
 		    (o->has_end && entry == o->end)) {
 			free(c.slots);
 			return NULL;
 		}
-		if (cycles(&c, cur)) {
+		if (cycles(&c, cur, o->brent)) {
 			free(c.slots);
 			return kdk_error(KDK_ERR_FORMAT, "the list loops: after "
 					 "%" PRIu64 " entries it comes back to "
@@ -159,6 +167,16 @@ static struct kdk_error *take_flag(struct session *s, char c, const char *arg,
 	struct kdk_error *err;
 
 	switch (c) {
+	case 'l':
+	case 'O':
+		err = entries_parse_offset(s, arg, c == 'l' ? &o->out.show_off :
+					   &o->head_off);
+		if (err)
+			return kdk_error_wrap(err, "-%c %s", c, arg);
+		if (c == 'O')
+			o->has_head_off = true;
+		return NULL;
+	case 'B': o->brent = true; return NULL;
 	case 'o':
 		err = entries_parse_offset(s, arg, &o->offset);
 		if (err)
@@ -212,7 +230,7 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 		for (const char *f = a + 1; *f; f++) {
 			const char *arg = NULL;
 
-			if (strchr("oesS", *f)) {
+			if (strchr("oesSlO", *f)) {
 				arg = f[1] ? f + 1 : (i + 1 < argc ? argv[++i] :
 						     NULL);
 				if (!arg)
@@ -228,15 +246,22 @@ static struct kdk_error *parse(struct session *s, int argc, char **argv,
 	}
 	if (o->head_h && o->head_H)
 		return command_usage(&cmd_list_def, "-h and -H: one or the other");
+	if (o->has_head_off && !o->head_h)
+		return command_usage(&cmd_list_def, "-O is the head's offset "
+				     "with -h");
+	if (o->out.show_off && (!o->out.show || have_offset))
+		return command_usage(&cmd_list_def, "-l goes with -s, and not "
+				     "with -o");
 	if (o->reverse && !o->head_h && !o->head_H)
 		return command_usage(&cmd_list_def, "-r follows list_head.prev: "
 				     "it needs -h or -H");
 	if (n == 0)
 		return command_usage(&cmd_list_def, "a start address is needed");
 	if (n == 2) {
-		if (have_offset)
+		if (have_offset || o->out.show_off)
 			return command_usage(&cmd_list_def, "two offsets: %s "
-					     "and -o", operand[0]);
+					     "and -%c", operand[0],
+					     have_offset ? 'o' : 'l');
 		err = entries_parse_offset(s, operand[0], &o->offset);
 		if (err)
 			return kdk_error_wrap(err, "offset %s", operand[0]);
@@ -268,8 +293,9 @@ const struct command cmd_list_def = {
 	.name = "list",
 	.fn = cmd_list,
 	.summary = "linked list",
-	.synopsis = "list [[-o] offset] [-e end] [-s struct[.member[,member]]] "
-		    "[-r] [-x|-d] [-h|-H] start",
+	.synopsis = "list [[-o] offset] [-e end] [-s struct[.member[,member]] "
+		    "[-l offset]] [-x|-d] [-r|-B] [-h [-O head_offset]|-H] "
+		    "start",
 	.help =
 "Walks a linked list in the dump and prints the address of each entry,\n"
 "and with -s members of each, as `struct` prints them.\n"
@@ -283,10 +309,17 @@ const struct command cmd_list_def = {
 "            LIST_HEAD(), a struct's list head member); entries are\n"
 "            list_head - offset, and the walk ends back at start.\n"
 "  -r        with -h or -H, follow list_head.prev: the list backwards.\n"
+"  -O off    with -h: start's own list_head is at off (start is a struct\n"
+"            of another type, not printed); the walk ends back there.\n"
+"  -l off    with -s, without -o: start and the entries are link\n"
+"            addresses (a list_head whose first member is next); the\n"
+"            struct shown is at the link minus off.\n"
+"  -B        loop check in constant memory from the start (Brent's).\n"
 "  -e end    stop before the entry at this address.\n"
 "  -s s.m,m  show members m of struct s for each entry (-S: the same).\n"
 "  -x, -d    the members' numbers in hexadecimal, or decimal.\n"
 "\n"
+"An empty list (-H, -h -O) prints \"(empty)\", as crash does.\n"
 "A list that loops without coming back to its start (a corrupted list)\n"
 "stops with an error that says where it loops; any length is checked in\n"
 "constant memory.",

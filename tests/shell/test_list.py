@@ -58,7 +58,8 @@ def the_wait_list(kdumpkit_bin, kdumpkit, info):
     heads = {re.search(r"(0x[0-9a-f]+)\s*$", out).group(1)
              for out in session(kdumpkit_bin, info, exprs) if out.strip()}
     nonempty = [h for h, out in zip(sorted(heads), session(
-        kdumpkit_bin, info, [f"list -H {h}" for h in sorted(heads)])) if out.strip()]
+        kdumpkit_bin, info, [f"list -H {h}" for h in sorted(heads)]))
+        if out.strip() not in ("", "(empty)")]
     assert len(nonempty) == 1, nonempty
     return nonempty[0]
 
@@ -133,6 +134,44 @@ def test_list_matches_crash(info, kdumpkit_bin, kdumpkit):
                     r"to 0x[0-9a-f]+ without reaching its start", r.stderr), r.stderr
 
 
+def addr_of(kdumpkit, info, expr):
+    r = kdumpkit(info["path"], "-c", f"p &{expr}")
+    return re.search(r"0x[0-9a-f]+", r.stdout).group(0)
+
+
+@pytest.mark.skipif(not shutil.which("crash"), reason="no crash")
+@pytest.mark.parametrize("info", **params(X86_RWSEM))
+def test_link_and_head_offsets_match_crash(info, kdumpkit_bin, kdumpkit):
+    """-l (start and entries are list_heads, -s shows their structs),
+    -h -O (a head inside a struct of another type: a task's children,
+    linked through their sibling members) and "(empty)"."""
+    vmlinux = kernels.vmlinux_path("x86_64")
+    if not vmlinux.is_file():
+        pytest.skip(f"no {vmlinux}")
+    init = next(t["task"] for t in ps_json(kdumpkit, info) if t["pid"] == 1)
+    tasks = addr_of(kdumpkit, info, "init_task.tasks")
+    ptraced = addr_of(kdumpkit, info, "init_task.ptraced")
+    cmds = [f"list -H {tasks} -l task_struct.tasks -s task_struct.pid,comm",
+            f"list -h -o task_struct.sibling -O task_struct.children "
+            f"-s task_struct.pid {init}",
+            f"list -H {ptraced}",
+            f"list -h -o task_struct.sibling -O task_struct.ptraced {init}",
+            f"list -B -H {tasks} -o task_struct.tasks"]
+
+    def make():
+        out, _ = refbatch.batch(["crash", "-s", str(vmlinux), str(info["path"])], cmds)
+        return json.dumps([out[c] or "" for c in cmds])
+    theirs = json.loads(labruns.cached_text(DERIVED, info, "crash-list-l.json",
+                                            make, extra="|".join(cmds)))
+    ours = session(kdumpkit_bin, info, cmds)
+    assert all(theirs), theirs
+    assert ours == theirs
+    # pid 1's children are the user processes it started: the lab's init
+    kids = [int(p) for p in re.findall(r"pid = (\d+)", ours[1])]
+    assert kids and all(t["ppid"] == 1 for t in ps_json(kdumpkit, info)
+                        if t["pid"] in kids)
+
+
 def test_list_bad_input(kdumpkit):
     if not RWSEM:
         pytest.skip("no rwsem lab run")
@@ -142,6 +181,8 @@ def test_list_bad_input(kdumpkit):
                       ("list -o nosuch_struct.next init_task", "nosuch_struct"),
                       ("list -o task_struct.nosuch init_task", "nosuch"),
                       ("list -h -H init_task", "-h and -H"),
+                      ("list -O 8 -H init_task", "-O"),
+                      ("list -l 8 init_task", "-l goes with -s"),
                       ("list 0x10", "0x10")):
         r = kdumpkit(info["path"], "-c", cmd)
         assert r.returncode == 1, (cmd, r.stdout)
