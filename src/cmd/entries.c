@@ -124,6 +124,19 @@ static struct kdk_error *show_entry(struct session *s,
 	return err;
 }
 
+/* "%" PRIx64 "\n" without printf's cost, for lists of millions */
+static void put_hex_line(FILE *out, uint64_t v)
+{
+	char buf[18], *p = buf + sizeof(buf);
+
+	*--p = '\n';
+	do {
+		*--p = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	fwrite(p, 1, (size_t)(buf + sizeof(buf) - p), out);
+}
+
 struct kdk_error *entries_emit(struct session *s, const struct entries_show *o,
 			       struct json_writer *w, uint64_t entry,
 			       const char *position)
@@ -132,7 +145,7 @@ struct kdk_error *entries_emit(struct session *s, const struct entries_show *o,
 	struct kdk_error *err = NULL;
 
 	if (!s->json) {
-		fprintf(s->out, "%" PRIx64 "\n", entry);
+		put_hex_line(s->out, entry);
 		if (position)
 			fprintf(s->out, "  %s\n", position);
 		return o->show ? show_entry(s, o, entry) : NULL;
