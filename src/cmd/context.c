@@ -47,6 +47,53 @@ struct kdk_error *context_task_arg(const struct ktasks *k, const char *arg,
 	return NULL;
 }
 
+static bool push(const struct ktask ***v, size_t *n, const struct ktask *t)
+{
+	const struct ktask **w = realloc(*v, (*n + 1) * sizeof(*w));
+
+	if (!w)
+		return false;
+	w[(*n)++] = t;
+	*v = w;
+	return true;
+}
+
+struct kdk_error *context_tasks(struct session *s, const struct ktasks *k,
+				int argc, char **argv,
+				const struct ktask ***out, size_t *n)
+{
+	const struct ktask *task, **v = NULL;
+	struct kdk_error *err = NULL;
+
+	*n = 0;
+	for (int i = 0; i < argc && !err; i++) {
+		err = context_task_arg(k, argv[i], &task);
+		if (err)
+			break;
+		if (!all_digits(argv[i], 10) || task->pid < 0) {
+			if (!push(&v, n, task))
+				err = kdk_error(KDK_ERR_NOMEM, "out of memory");
+			continue;
+		}
+		for (size_t j = 0; j < ktasks_count(k) && !err; j++)
+			if (ktasks_get(k, j)->pid == task->pid &&
+			    !push(&v, n, ktasks_get(k, j)))
+				err = kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (!err && !*n) {
+		err = session_context(s, k, &task);
+		if (!err && !push(&v, n, task))
+			err = kdk_error(KDK_ERR_NOMEM, "out of memory");
+	}
+	if (err) {
+		free(v);
+		*n = 0;
+		return err;
+	}
+	*out = v;
+	return NULL;
+}
+
 size_t context_pid_count(const struct ktasks *k, const struct ktask *task)
 {
 	size_t n = 0;

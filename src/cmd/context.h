@@ -20,6 +20,13 @@
 struct kdk_error *context_task_arg(const struct ktasks *k, const char *arg,
 				   const struct ktask **out);
 
+/* The tasks argv names, as files, sig and vm take them: PIDs (every
+ * thread of the PID) and task addresses; none: the current task. *out
+ * (free it) has *n tasks. */
+struct kdk_error *context_tasks(struct session *s, const struct ktasks *k,
+				int argc, char **argv,
+				const struct ktask ***out, size_t *n);
+
 /* How many tasks have task's PID (crash's "(1 of 2)" for the idle
  * tasks). */
 size_t context_pid_count(const struct ktasks *k, const struct ktask *task);

@@ -2,7 +2,7 @@
  * as crash's `foreach`:
  *
  *   foreach [pid | task | name | 'regex' | STATE | user | kernel | active]...
- *           bt|ps|task [flags]
+ *           bt|ps|task|files|sig|vm [flags]
  *
  * With no selector every task is picked. Selectors of one kind add up
  * (foreach 137 138 bt); kinds narrow each other (foreach UN user bt: the
@@ -24,7 +24,8 @@ static const char *const states[] = {
 	"LO",
 };
 
-static const char *const task_commands[] = { "bt", "ps", "task" };
+static const char *const task_commands[] = { "bt", "ps", "task", "files",
+					     "sig", "vm" };
 
 struct picks {
 	/* each kind: any of its values (none given: all) */
@@ -163,8 +164,8 @@ static struct kdk_error *cmd_foreach(struct session *s, int argc, char **argv)
 	while (at < argc && !is_task_command(argv[at]) && !err)
 		err = add_selector(&p, argv[at++]);
 	if (!err && at == argc)
-		err = command_usage(&cmd_foreach_def, "which command: bt, ps "
-				    "or task");
+		err = command_usage(&cmd_foreach_def, "which command: bt, ps, "
+				    "task, files, sig or vm");
 	if (!err)
 		err = session_tasks(s, &k);
 	if (err) {
@@ -209,7 +210,7 @@ const struct command cmd_foreach_def = {
 	.fn = cmd_foreach,
 	.summary = "display command data for multiple tasks",
 	.synopsis = "foreach [pid | task | name | 'regex' | state | user | "
-		    "kernel | active] ... bt|ps|task [flags]",
+		    "kernel | active] ... bt|ps|task|files|sig|vm [flags]",
 	.help =
 "Runs a task command for every task the selectors pick, in PID order.\n"
 "With no selector, every task.\n"
@@ -226,7 +227,8 @@ const struct command cmd_foreach_def = {
 "active narrow them: `foreach UN bt` is every stack in D state,\n"
 "`foreach 'kworker.*' UN bt` the blocked kworkers'.\n"
 "\n"
-"The command (bt, ps or task) runs once with every picked task, and its\n"
+"The command (bt, ps, task, files, sig or vm) runs once with every\n"
+"picked task, and its\n"
 "flags are passed on: `foreach user task -R mm`.",
 	.examples =
 "  Who is blocked, and where:\n"

@@ -19,6 +19,7 @@
 #include "base/json.h"
 #include "cmd/commands.h"
 #include "cmd/entries.h"
+#include "cmd/tree.h"
 #include "debuginfo/types.h"
 #include "target/target.h"
 
@@ -53,6 +54,9 @@ struct walk {
 	const struct tree_opts *o;
 	const struct layout *l;
 	struct json_writer *w;
+	/* set: entries go to fn instead of the output (tree_maple_each) */
+	struct kdk_error *(*fn)(void *arg, uint64_t entry);
+	void *arg;
 	uint64_t count;		/* entries printed; maple's running index */
 	uint64_t nodes;		/* nodes visited, against loops */
 };
@@ -357,6 +361,8 @@ static struct kdk_error *mt_emit(struct walk *w, uint64_t entry,
 	if (!entry)
 		return NULL;
 	w->count++;
+	if (w->fn)
+		return w->fn(w->arg, entry);
 	snprintf(pos, sizeof(pos), "index: %" PRIu64 "  position: %s/%u",
 		 w->count, path, slot);
 	return entries_emit(w->s, &w->o->out, w->w, entry,
@@ -449,6 +455,22 @@ static struct kdk_error *mt_walk(struct walk *w, uint64_t root)
 		return mt_emit(w, root, "direct", 0);
 	return mt_node(w, root, 0, type == MAPLE_DENSE ? w->l->dense_n :
 		       UINT64_MAX, path, 0);
+}
+
+struct kdk_error *tree_maple_each(struct session *s, uint64_t tree,
+				  struct kdk_error *(*fn)(void *arg,
+							  uint64_t entry),
+				  void *arg)
+{
+	struct tree_opts o = { .kind = TREE_MAPLE };
+	struct layout l;
+	struct walk w = { .s = s, .o = &o, .l = &l, .fn = fn, .arg = arg };
+	uint64_t root;
+	struct kdk_error *err = get_layout(s, TREE_MAPLE, &l);
+
+	if (!err)
+		err = entries_read_ptr(s, tree + l.ma_root, &root);
+	return err ? err : mt_walk(&w, root);
 }
 
 /* --- the command -------------------------------------------------------- */

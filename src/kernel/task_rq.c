@@ -39,6 +39,7 @@ static struct kdk_error *use_rq(struct walk *w, int cpu, uint64_t rq)
 	if (err)
 		return task_walk_soft(k, err, "CPU %d: run queue at 0x%" PRIx64, cpu, rq);
 	k->has_rq[cpu] = true;
+	k->rq[cpu] = rq;
 	return NULL;
 }
 
@@ -168,7 +169,8 @@ struct kdk_error *task_rq_size_cpus(struct walk *w, const struct symtab *syms)
 	k->active = calloc((size_t)k->cpus, sizeof(*k->active));
 	k->rq_clock = calloc((size_t)k->cpus, sizeof(*k->rq_clock));
 	k->has_rq = calloc((size_t)k->cpus, sizeof(*k->has_rq));
-	if (!k->active || !k->rq_clock || !k->has_rq)
+	k->rq = calloc((size_t)k->cpus, sizeof(*k->rq));
+	if (!k->active || !k->rq_clock || !k->has_rq || !k->rq)
 		return kdk_error(KDK_ERR_NOMEM, "out of memory");
 	return NULL;
 }

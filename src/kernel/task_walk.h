@@ -27,6 +27,7 @@ struct ktasks {
 	int cpus;
 	uint64_t *active;		/* per CPU: rq->curr, 0 unknown */
 	uint64_t *rq_clock;		/* per CPU: rq->clock */
+	uint64_t *rq;			/* per CPU: its struct rq */
 	bool *has_rq;
 	uint64_t totalram;
 	uint32_t page_size;

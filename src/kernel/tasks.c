@@ -635,6 +635,7 @@ void ktasks_free(struct ktasks *k)
 	free(k->active);
 	free(k->rq_clock);
 	free(k->has_rq);
+	free(k->rq);
 	free(k);
 }
 
@@ -671,6 +672,14 @@ const struct ktask *ktasks_active(const struct ktasks *k, int cpu)
 	if (cpu < 0 || cpu >= k->cpus || !k->active[cpu])
 		return NULL;
 	return find(k, k->active[cpu]);
+}
+
+bool ktasks_rq(const struct ktasks *k, int cpu, uint64_t *rq)
+{
+	if (cpu < 0 || cpu >= k->cpus || !k->has_rq[cpu])
+		return false;
+	*rq = k->rq[cpu];
+	return true;
 }
 
 bool ktasks_rq_clock(const struct ktasks *k, int cpu, uint64_t *ns)

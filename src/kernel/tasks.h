@@ -90,6 +90,8 @@ int ktasks_cpus(const struct ktasks *k);
 const struct ktask *ktasks_active(const struct ktasks *k, int cpu);
 /* rq->clock of cpu in ns (for ps -m); false if unknown. */
 bool ktasks_rq_clock(const struct ktasks *k, int cpu, uint64_t *ns);
+/* CPU's struct rq (from runqueues, or found through its tasks). */
+bool ktasks_rq(const struct ktasks *k, int cpu, uint64_t *rq);
 
 /* The kernel's page size (VMCOREINFO PAGESIZE, else the dump's). */
 uint32_t ktasks_page_size(const struct ktasks *k);
