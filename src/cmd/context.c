@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/command.h"
 #include "debuginfo/btf.h"
 #include "kernel/task_state.h"
 
@@ -92,6 +93,24 @@ struct kdk_error *context_tasks(struct session *s, const struct ktasks *k,
 	}
 	*out = v;
 	return NULL;
+}
+
+struct kdk_error *context_for_tasks(struct session *s, struct json_writer *w,
+				    const struct ktask **tasks, size_t n,
+				    context_task_fn *fn, void *arg)
+{
+	struct kdk_error *first = NULL;
+
+	json_init(w, s->out, true);
+	if (s->json)
+		json_begin_array(w);
+	for (size_t i = 0; i < n; i++)
+		first = command_keep_first(first, fn(arg, tasks[i], i == 0));
+	if (s->json) {
+		json_end_array(w);
+		json_finish(w);
+	}
+	return first;
 }
 
 size_t context_pid_count(const struct ktasks *k, const struct ktask *task)

@@ -27,6 +27,15 @@ struct kdk_error *context_tasks(struct session *s, const struct ktasks *k,
 				int argc, char **argv,
 				const struct ktask ***out, size_t *n);
 
+/* fn(arg, task, first) for each of tasks, with --json inside one array
+ * of w (set up here, for fn to write to); the first error is returned
+ * and the other tasks still shown. */
+typedef struct kdk_error *context_task_fn(void *arg, const struct ktask *t,
+					  bool first);
+struct kdk_error *context_for_tasks(struct session *s, struct json_writer *w,
+				    const struct ktask **tasks, size_t n,
+				    context_task_fn *fn, void *arg);
+
 /* How many tasks have task's PID (crash's "(1 of 2)" for the idle
  * tasks). */
 size_t context_pid_count(const struct ktasks *k, const struct ktask *task);

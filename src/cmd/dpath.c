@@ -17,6 +17,8 @@ struct kdk_error *dpath_init(struct session *s, struct dpath *d)
 		[DP_MOUNT_MNT] = { "struct mount", "mnt", 0, 0 },
 		[DP_MOUNT_PARENT] = { "struct mount", "mnt_parent", 0, 0 },
 		[DP_MOUNTPOINT] = { "struct mount", "mnt_mountpoint", 0, 0 },
+		[DP_FILE_MNT] = { "struct file", "f_path.mnt", 0, 0 },
+		[DP_FILE_DENTRY] = { "struct file", "f_path.dentry", 0, 0 },
 	};
 
 	memcpy(d->f, fields, sizeof(fields));
@@ -93,4 +95,25 @@ struct kdk_error *dpath_get(struct session *s, const struct dpath *d,
 		return err;
 	snprintf(buf, n, "%s", tmp[at] ? tmp + at : "/");
 	return NULL;
+}
+
+struct kdk_error *dpath_file(struct session *s, const struct dpath *d,
+			     uint64_t file, uint64_t *dentry, char *buf,
+			     size_t n)
+{
+	uint64_t mnt, den;
+	struct kdk_error *err = kread_u64(s, file + d->f[DP_FILE_MNT].off,
+					  &mnt);
+
+	if (!err)
+		err = kread_u64(s, file + d->f[DP_FILE_DENTRY].off, &den);
+	if (err)
+		return err;
+	if (dentry)
+		*dentry = den;
+	if (!den) {
+		snprintf(buf, n, "%s", "");
+		return NULL;
+	}
+	return dpath_get(s, d, mnt, den, buf, n);
 }

@@ -11,7 +11,7 @@
 
 enum {
 	DP_PARENT, DP_NAME_LEN, DP_NAME, DP_INODE, DP_MNT_ROOT, DP_MOUNT_MNT,
-	DP_MOUNT_PARENT, DP_MOUNTPOINT, DP_N
+	DP_MOUNT_PARENT, DP_MOUNTPOINT, DP_FILE_MNT, DP_FILE_DENTRY, DP_N
 };
 
 struct dpath {
@@ -25,5 +25,11 @@ struct kdk_error *dpath_init(struct session *s, struct dpath *d);
  * start ("..." then the tail). */
 struct kdk_error *dpath_get(struct session *s, const struct dpath *d,
 			    uint64_t mnt, uint64_t dentry, char *buf, size_t n);
+
+/* The path of a struct file (its f_path); *dentry, if asked, the
+ * dentry (0: none, and the path ""). */
+struct kdk_error *dpath_file(struct session *s, const struct dpath *d,
+			     uint64_t file, uint64_t *dentry, char *buf,
+			     size_t n);
 
 #endif

@@ -24,8 +24,7 @@
 
 enum {
 	F_FS, F_FILES, FS_ROOT_MNT, FS_ROOT_DENTRY, FS_PWD_MNT, FS_PWD_DENTRY,
-	FILES_FDT, FDT_MAX_FDS, FDT_FD, FILE_MNT, FILE_DENTRY, INODE_MODE,
-	INODE_OP, N_FIELDS
+	FILES_FDT, FDT_MAX_FDS, FDT_FD, INODE_MODE, INODE_OP, N_FIELDS
 };
 
 static const struct kfield fields[N_FIELDS] = {
@@ -38,8 +37,6 @@ static const struct kfield fields[N_FIELDS] = {
 	[FILES_FDT] = { "struct files_struct", "fdt", 0, 0 },
 	[FDT_MAX_FDS] = { "struct fdtable", "max_fds", 0, 0 },
 	[FDT_FD] = { "struct fdtable", "fd", 0, 0 },
-	[FILE_MNT] = { "struct file", "f_path.mnt", 0, 0 },
-	[FILE_DENTRY] = { "struct file", "f_path.dentry", 0, 0 },
 	[INODE_MODE] = { "struct inode", "i_mode", 0, 0 },
 	[INODE_OP] = { "struct inode", "i_op", 0, 0 },
 };
@@ -53,6 +50,7 @@ struct files_ctx {
 	struct dpath dp;
 	uint64_t pipe_iops;	/* pipe_inode_operations, 0 if none */
 	struct json_writer *w;
+	const struct ktasks *k;
 };
 
 struct open_file {
@@ -88,20 +86,16 @@ static const char *type_of(const struct files_ctx *c, uint32_t mode,
 static struct kdk_error *read_file(struct files_ctx *c, uint64_t file,
 				   struct open_file *o)
 {
-	uint64_t mnt, mode, iop = 0;
+	uint64_t mode, iop = 0;
 	struct kdk_error *err;
 
 	o->file = file;
 	o->inode = 0;
-	err = kread_u64(c->s, file + c->f[FILE_MNT].off, &mnt);
-	if (!err)
-		err = kread_u64(c->s, file + c->f[FILE_DENTRY].off, &o->dentry);
-	if (!err)
+	err = dpath_file(c->s, &c->dp, file, &o->dentry, o->path,
+			 sizeof(o->path));
+	if (!err && o->dentry)
 		err = kread_u64(c->s, o->dentry + c->dp.f[DP_INODE].off,
 				&o->inode);
-	if (!err)
-		err = dpath_get(c->s, &c->dp, mnt, o->dentry, o->path,
-				sizeof(o->path));
 	if (err)
 		return err;
 	mode = 0;
@@ -200,9 +194,11 @@ static struct kdk_error *fd_table(struct files_ctx *c, uint64_t files,
 	return err;
 }
 
-static struct kdk_error *one_task(struct files_ctx *c, const struct ktasks *k,
-				  const struct ktask *t, bool first)
+static struct kdk_error *one_task(void *arg, const struct ktask *t,
+				  bool first)
 {
+	struct files_ctx *c = arg;
+	const struct ktasks *k = c->k;
 	uint64_t fs, files;
 	char root[1024], cwd[1024];
 	bool any;
@@ -270,16 +266,8 @@ static struct kdk_error *cmd_files(struct session *s, int argc, char **argv)
 			  : NULL;
 	c.pipe_iops = pipe ? pipe->addr : 0;
 	c.w = &w;
-	json_init(&w, s->out, true);
-	if (s->json)
-		json_begin_array(&w);
-	for (size_t i = 0; i < n; i++)
-		first = command_keep_first(first, one_task(&c, k, tasks[i],
-							   i == 0));
-	if (s->json) {
-		json_end_array(&w);
-		json_finish(&w);
-	}
+	c.k = k;
+	first = context_for_tasks(s, &w, tasks, n, one_task, &c);
 	free(tasks);
 	return first;
 }

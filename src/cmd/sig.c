@@ -117,6 +117,8 @@ struct sig_ctx {
 	uint64_t kact_size;	/* sizeof(struct k_sigaction) */
 	int tif_sigpending;	/* the bit in thread_info.flags */
 	struct json_writer *w;
+	const struct ktasks *k;
+	bool group;		/* -g */
 };
 
 static const struct {
@@ -306,10 +308,12 @@ static struct kdk_error *json_task(struct sig_ctx *c, const struct ktasks *k,
 	return err;
 }
 
-static struct kdk_error *one_task(struct sig_ctx *c, const struct ktasks *k,
-				  const struct ktask *t, bool first,
-				  bool group)
+static struct kdk_error *one_task(void *arg, const struct ktask *t,
+				  bool first)
 {
+	struct sig_ctx *c = arg;
+	const struct ktasks *k = c->k;
+	bool group = c->group;
 	uint64_t signal, sighand;
 	struct kdk_error *err;
 
@@ -390,16 +394,9 @@ static struct kdk_error *cmd_sig(struct session *s, int argc, char **argv)
 	c.tif_sigpending = strcmp(dump_facts(s->dump)->machine, "x86_64") == 0
 			   ? 2 : 0;
 	c.w = &w;
-	json_init(&w, s->out, true);
-	if (s->json)
-		json_begin_array(&w);
-	for (size_t i = 0; i < n; i++)
-		first = command_keep_first(first, one_task(&c, k, tasks[i],
-							   i == 0, group));
-	if (s->json) {
-		json_end_array(&w);
-		json_finish(&w);
-	}
+	c.k = k;
+	c.group = group;
+	first = context_for_tasks(s, &w, tasks, n, one_task, &c);
 	free(tasks);
 	return first;
 }

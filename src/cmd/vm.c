@@ -26,8 +26,7 @@
 #include "debuginfo/types.h"
 
 enum {
-	MM_PGD, VMA_START, VMA_END, VMA_FLAGS, VMA_FILE, FILE_MNT,
-	FILE_DENTRY, N_FIELDS
+	MM_PGD, VMA_START, VMA_END, VMA_FLAGS, VMA_FILE, N_FIELDS
 };
 
 static const struct kfield fields[N_FIELDS] = {
@@ -36,8 +35,6 @@ static const struct kfield fields[N_FIELDS] = {
 	[VMA_END] = { "struct vm_area_struct", "vm_end", 0, 0 },
 	[VMA_FLAGS] = { "struct vm_area_struct", "vm_flags", 0, 0 },
 	[VMA_FILE] = { "struct vm_area_struct", "vm_file", 0, 0 },
-	[FILE_MNT] = { "struct file", "f_path.mnt", 0, 0 },
-	[FILE_DENTRY] = { "struct file", "f_path.dentry", 0, 0 },
 };
 
 /* no process has this many VMAs (vm.max_map_count is 65530 by default) */
@@ -49,6 +46,8 @@ struct vm_ctx {
 	struct dpath dp;
 	struct json_writer *w;
 	bool structs;		/* -v */
+	bool mm_only;		/* -m */
+	const struct ktasks *k;
 	/* the old list: mm->mmap, vma->vm_next */
 	bool list;
 	uint64_t mmap_off, next_off, mt_off;
@@ -83,7 +82,7 @@ static struct kdk_error *run_struct(struct session *s, const char *type,
 static struct kdk_error *one_vma(void *arg, uint64_t vma)
 {
 	struct vm_ctx *c = arg;
-	uint64_t start, end, flags, file, mnt, dentry;
+	uint64_t start, end, flags, file;
 	char path[1024] = "", hex[24];
 	struct kdk_error *err;
 
@@ -99,15 +98,8 @@ static struct kdk_error *one_vma(void *arg, uint64_t vma)
 		err = kread_field(c->s, vma, &c->f[VMA_FLAGS], &flags);
 	if (!err)
 		err = kread_u64(c->s, vma + c->f[VMA_FILE].off, &file);
-	if (!err && file) {
-		err = kread_u64(c->s, file + c->f[FILE_MNT].off, &mnt);
-		if (!err)
-			err = kread_u64(c->s, file + c->f[FILE_DENTRY].off,
-					&dentry);
-		if (!err && dentry)
-			err = dpath_get(c->s, &c->dp, mnt, dentry, path,
-					sizeof(path));
-	}
+	if (!err && file)
+		err = dpath_file(c->s, &c->dp, file, NULL, path, sizeof(path));
 	if (err)
 		return kdk_error_wrap(err, "VMA 0x%" PRIx64, vma);
 	if (!c->s->json) {
@@ -169,9 +161,12 @@ static void mm_line(struct vm_ctx *c, const struct ktask *t, uint64_t pgd,
 	fputc('\n', c->s->out);
 }
 
-static struct kdk_error *one_task(struct vm_ctx *c, const struct ktasks *k,
-				  const struct ktask *t, bool first, bool mm_only)
+static struct kdk_error *one_task(void *arg, const struct ktask *t,
+				  bool first)
 {
+	struct vm_ctx *c = arg;
+	const struct ktasks *k = c->k;
+	bool mm_only = c->mm_only;
 	uint32_t page_size = ktasks_page_size(k);
 	uint64_t pgd = 0;
 	struct kdk_error *err = NULL;
@@ -276,16 +271,9 @@ static struct kdk_error *cmd_vm(struct session *s, int argc, char **argv)
 	if (err)
 		return err;
 	c.w = &w;
-	json_init(&w, s->out, true);
-	if (s->json)
-		json_begin_array(&w);
-	for (size_t i = 0; i < n; i++)
-		first = command_keep_first(first, one_task(&c, k, tasks[i],
-							   i == 0, mm_only));
-	if (s->json) {
-		json_end_array(&w);
-		json_finish(&w);
-	}
+	c.k = k;
+	c.mm_only = mm_only;
+	first = context_for_tasks(s, &w, tasks, n, one_task, &c);
 	free(tasks);
 	return first;
 }

@@ -574,3 +574,31 @@ const char *types_long_base_name(const char *name)
 			return base_names[i][0];
 	return name;
 }
+
+void types_qualified_copy(struct type *t, const struct type *under,
+			  unsigned int q)
+{
+	uint64_t key = t->key;
+	struct types *owner = t->owner;
+
+	if (!under) {
+		t->kind = TYPE_VOID;
+		t->name = "void";
+		t->filled = true;
+	} else {
+		*t = *under;
+		t->filled = under->filled && under->kind != TYPE_STRUCT &&
+			    under->kind != TYPE_UNION &&
+			    under->kind != TYPE_ENUM &&
+			    under->kind != TYPE_FUNCTION;
+		if (!t->filled) {
+			t->members = NULL;
+			t->enumerators = NULL;
+			t->params = NULL;
+			t->n_members = 0;
+		}
+	}
+	t->qualifiers |= q;
+	t->key = key;
+	t->owner = owner;
+}

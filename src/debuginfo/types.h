@@ -182,6 +182,13 @@ char *type_declaration(struct type *t, const char *name);
  * and as gdb and users write them, "unsigned long": each to the other
  * (names with no other spelling come back as they are). */
 const char *types_short_base_name(const char *name);
+
+/* For the sources: make t (keyed by a const/volatile/restrict entry) a
+ * copy of under with qualifiers q added; under NULL: void. A struct's,
+ * union's, enum's or function's members are filled again for the copy,
+ * on its own. */
+void types_qualified_copy(struct type *t, const struct type *under,
+			  unsigned int q);
 const char *types_long_base_name(const char *name);
 
 #endif

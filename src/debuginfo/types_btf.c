@@ -266,40 +266,9 @@ static struct kdk_error *btf_shallow(struct types *ts, void *src,
 	if (err)
 		return err;
 	/* a qualified copy of what is under */
-	{
-		uint64_t key = t->key;
-		struct types *owner = t->owner;
-		unsigned int q = 0;
-
-		if (btf_is_const(bt))
-			q = TYPE_CONST;
-		else if (btf_is_volatile(bt))
-			q = TYPE_VOLATILE;
-		else if (btf_is_restrict(bt))
-			q = TYPE_RESTRICT;
-		if (!under) {
-			t->kind = TYPE_VOID;
-			t->name = "void";
-			t->filled = true;
-		} else {
-			*t = *under;
-			/* members are filled for this copy on its own */
-			t->filled = under->filled &&
-				    under->kind != TYPE_STRUCT &&
-				    under->kind != TYPE_UNION &&
-				    under->kind != TYPE_ENUM &&
-				    under->kind != TYPE_FUNCTION;
-			if (!t->filled) {
-				t->members = NULL;
-				t->enumerators = NULL;
-				t->params = NULL;
-				t->n_members = 0;
-			}
-		}
-		t->qualifiers |= q;
-		t->key = key;
-		t->owner = owner;
-	}
+	types_qualified_copy(t, under, btf_is_const(bt) ? TYPE_CONST :
+			     btf_is_volatile(bt) ? TYPE_VOLATILE :
+			     btf_is_restrict(bt) ? TYPE_RESTRICT : 0);
 	return NULL;
 }
 

@@ -212,8 +212,6 @@ static struct kdk_error *shallow_qualified(struct types *ts,
 {
 	struct kdk_error *err;
 	struct type *under;
-	uint64_t key = t->key;
-	struct types *owner = t->owner;
 	unsigned int q = dwarf_tag(die) == DW_TAG_const_type ? TYPE_CONST :
 			 dwarf_tag(die) == DW_TAG_volatile_type ?
 			 TYPE_VOLATILE :
@@ -223,27 +221,7 @@ static struct kdk_error *shallow_qualified(struct types *ts,
 	err = target_of(ts, d, ref_of(die, DW_AT_type), &under);
 	if (err)
 		return err;
-	if (!under) {
-		t->kind = TYPE_VOID;
-		t->name = "void";
-		t->filled = true;
-	} else {
-		*t = *under;
-		/* members are filled for this copy on its own */
-		t->filled = under->filled && under->kind != TYPE_STRUCT &&
-			    under->kind != TYPE_UNION &&
-			    under->kind != TYPE_ENUM &&
-			    under->kind != TYPE_FUNCTION;
-		if (!t->filled) {
-			t->members = NULL;
-			t->enumerators = NULL;
-			t->params = NULL;
-			t->n_members = 0;
-		}
-	}
-	t->qualifiers |= q;
-	t->key = key;
-	t->owner = owner;
+	types_qualified_copy(t, under, q);
 	return NULL;
 }
 
