@@ -9,6 +9,7 @@
 
 #include "base/json.h"
 #include "cmd/commands.h"
+#include "cmd/slab.h"
 #include "dump/dump.h"
 #include "kernel/modules.h"
 #include "kernel/tasks.h"
@@ -36,6 +37,9 @@ struct bt {
 	 * none pending). */
 	bool words;
 	uint64_t words_from;
+	int symbolic;		/* -F: words by symbol or slab cache; -FF:
+				 * the cache with the address */
+	struct slab_lookup slab;
 	int offsets;		/* -s: 10, -sx: 16; 0: none */
 	/* -t/-T: text symbols on the stack instead of frames */
 	int text_scan;		/* 't': from the stack pointer, 'T': base */
@@ -47,6 +51,54 @@ struct bt {
  * next frame's (crash's layout: two a line, "    ADDR: WORD WORD "). Not
  * across stacks (IRQ, exception): there the frames are far apart. */
 #define WORDS_MAX 8192
+
+static bool symbolize(struct bt *b, uint64_t addr, const char **name,
+		      uint64_t *off, const char **module);
+
+/* Is v an address in the kernel image or a module (crash's
+ * in_ksymbol_range) that can be read? */
+static bool symbol_range(struct bt *b, uint64_t v)
+{
+	const struct sym *lo = sym_find_name(b->s->symbols, "_text");
+	const struct sym *hi = sym_find_name(b->s->symbols, "_end");
+	uint8_t byte;
+	struct kdk_error *err;
+
+	if (!(lo && hi && v >= lo->addr && v < hi->addr) &&
+	    !(b->mods && kmodules_by_addr(b->mods, v, NULL)))
+		return false;
+	err = target_read_kvaddr(b->s->target, v, &byte, 1);
+	kdk_error_free(err);
+	return !err;
+}
+
+/* One stack word as -F shows it: "name+off" or "[cache]" left in 16
+ * columns, else its hex (crash's format_stack_entry). */
+static void put_word(struct bt *b, uint64_t v)
+{
+	const char *name, *module;
+	char buf[160], cache[64];
+	uint64_t off;
+
+	if (b->symbolic && symbol_range(b, v) &&
+	    symbolize(b, v, &name, &off, &module)) {
+		if (off)
+			snprintf(buf, sizeof(buf), "%s+%" PRIu64, name, off);
+		else
+			snprintf(buf, sizeof(buf), "%s", name);
+	} else if (b->symbolic && slab_cache_name(&b->slab, v, cache,
+						   sizeof(cache))) {
+		if (b->symbolic > 1)
+			snprintf(buf, sizeof(buf), "[%" PRIx64 ":%s]", v,
+				 cache);
+		else
+			snprintf(buf, sizeof(buf), "[%s]", cache);
+	} else {
+		fprintf(b->s->out, "%016" PRIx64 " ", v);
+		return;
+	}
+	fprintf(b->s->out, "%-16s ", buf);
+}
 
 static void print_words(struct bt *b, uint64_t to)
 {
@@ -65,7 +117,7 @@ static void print_words(struct bt *b, uint64_t to)
 			if (i % 2 == 0)
 				fprintf(b->s->out, "    %016" PRIx64 ": ",
 					from + i * 8);
-			fprintf(b->s->out, "%016" PRIx64 " ", buf[i]);
+			put_word(b, buf[i]);
 			if (i % 2 || i + 1 == n)
 				fputc('\n', b->s->out);
 		}
@@ -654,16 +706,21 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	struct command_opts o;
 	struct kdk_error *err = NULL, *first = NULL;
 	size_t ncpu = dump_cpu_count(s->dump), cpu = 0, notes;
-	bool all = false, one = false;
+	bool all = false, one = false, panic_only = false;
 	int c;
 
 	command_opts_init(&o, argc, argv);
 	bool hex = false;
 
-	while ((c = command_opts_next(&o, &cmd_bt_def, "afsxdtTlc:", &err)) != 0) {
+	while ((c = command_opts_next(&o, &cmd_bt_def, "afFpsxdtTlc:", &err))) {
 		if (err)
 			return err;
-		if (c == 'l') {
+		if (c == 'F') {
+			b.words = true;
+			b.symbolic++;
+		} else if (c == 'p') {
+			panic_only = true;
+		} else if (c == 'l') {
 			b.lines = true;
 		} else if (c == 'a') {
 			all = true;
@@ -690,7 +747,8 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	 * then it is the panic task, which the panic CPU's stack shows). */
 	char context[24], *context_argv[] = { argv[0], context, NULL };
 
-	if (!all && !one && o.ind == argc && s->context_chosen) {
+	if (!all && !one && !panic_only && o.ind == argc &&
+	    s->context_chosen) {
 		snprintf(context, sizeof(context), "%" PRIx64, s->context);
 		argv = context_argv;
 		argc = 2;
@@ -711,10 +769,12 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 		err = command_usage(&cmd_bt_def, "-%c prints text only: run it "
 				    "without --json", b.text_scan);
 	else if (b.words && s->json)
-		err = command_usage(&cmd_bt_def, "-f prints text only: run it "
-				    "without --json");
-	else if (o.ind < argc && (all || one))
-		err = command_usage(&cmd_bt_def, "-a and -c take no task");
+		err = command_usage(&cmd_bt_def, "-%c prints text only: run it "
+				    "without --json", b.symbolic ? 'F' : 'f');
+	else if (o.ind < argc && (all || one || panic_only))
+		err = command_usage(&cmd_bt_def, "-a, -c and -p take no task");
+	else if (panic_only && (all || one))
+		err = command_usage(&cmd_bt_def, "-p is the panic task's only");
 	else if (all && one)
 		err = command_usage(&cmd_bt_def, "-a and -c exclude each "
 				    "other");
@@ -725,6 +785,8 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 		free(tasks);
 		return err;
 	}
+	if (b.symbolic)
+		slab_lookup_init(s, &b.slab);
 	err = session_btf(s, &b.btf);
 	/* Without BTF: no task, no stack names. */
 	if (err)
@@ -815,6 +877,10 @@ const struct command cmd_bt_def = {
 "          -x in hexadecimal, -d (the default) in decimal.\n"
 "  -f      after each frame, the stack words it holds: from above its\n"
 "          return address up to and with the next frame's (text only).\n"
+"  -F      as -f, each word that is a kernel or module address named\n"
+"          (name+offset), each that points into a slab object by its\n"
+"          cache: \"[kmalloc-16]\"; -FF: \"[ADDR:kmalloc-16]\".\n"
+"  -p      the task that panicked, whatever `set` chose.\n"
 "  -l      under each frame, its source file and line, from the\n"
 "          vmlinux's DWARF (kernel frames; with --json, file and line).\n"
 "  task    a task_struct address (hex): from its CPU's registers if it\n"
