@@ -12,6 +12,7 @@
 #include "base/json.h"
 #include "cmd/commands.h"
 #include "cmd/ps_rlimit.h"
+#include "cmd/ps_views.h"
 #include "dump/dump.h"
 #include "kernel/tasks.h"
 
@@ -25,6 +26,8 @@ enum ps_view {
 	VIEW_SUMMARY,		/* -S */
 	VIEW_POLICY,		/* -Y */
 	VIEW_RLIMIT,		/* -r */
+	VIEW_TIMES,		/* -t */
+	VIEW_ARGS,		/* -a */
 };
 
 /* include/uapi/linux/sched.h: SCHED_NORMAL 0 ... SCHED_DEADLINE 6; 4 was
@@ -371,6 +374,14 @@ static void show(struct ps *ps, const struct ktask *t, int width)
 		ps->err = command_keep_first(ps->err,
 			ps_print_rlimits(ps->s, t, ps->blocks++ == 0));
 		break;
+	case VIEW_TIMES:
+		ps->err = command_keep_first(ps->err,
+			ps_print_times(ps->s, t, ps->blocks++ == 0));
+		break;
+	case VIEW_ARGS:
+		ps->err = command_keep_first(ps->err,
+			ps_print_args(ps->s, t, ps->blocks++ == 0));
+		break;
 	case VIEW_SUMMARY:
 		break;
 	}
@@ -631,6 +642,8 @@ static struct kdk_error *parse_flags(struct ps *ps, struct command_opts *o)
 		case 'S': err = set_view(ps, VIEW_SUMMARY, c); break;
 		case 'Y': err = set_view(ps, VIEW_POLICY, c); break;
 		case 'r': err = set_view(ps, VIEW_RLIMIT, c); break;
+		case 't': err = set_view(ps, VIEW_TIMES, c); break;
+		case 'a': err = set_view(ps, VIEW_ARGS, c); break;
 		case 'y': err = parse_policies(ps, o->arg); break;
 		case 'C': err = parse_cpus(ps, o->arg); break;
 		default:
@@ -699,6 +712,11 @@ static struct kdk_error *cmd_ps(struct session *s, int argc, char **argv)
 		err = kdk_error(KDK_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	if (ps->view == VIEW_TIMES) {
+		err = ps_sort_by_start(s, order, ktasks_count(ps->k));
+		if (err)
+			goto out;
+	}
 	warn_problems(ps);
 	if (s->json) {
 		print_json(ps);
@@ -732,7 +750,7 @@ const struct command cmd_ps_def = {
 	.fn = cmd_ps,
 	.summary = "display process status information",
 	.synopsis = "ps [-k|-u|-G|-A|-I|-H|-s] [-y policy] "
-		    "[-p|-c|-g|-l|-m [-C cpus]|-S|-Y] "
+		    "[-p|-c|-g|-l|-m [-C cpus]|-S|-Y|-r|-t|-a] "
 		    "[pid | task | command | 'regex'] ...",
 	.help =
 "Lists every task of the dumped kernel, one line each: PID, parent PID,\n"
@@ -764,6 +782,10 @@ const struct command cmd_ps_def = {
 "  -S  how many tasks are in each state.\n"
 "  -Y  POLICY and PRIO instead of the memory columns.\n"
 "  -r  each task's resource limits (signal->rlim): current, maximum.\n"
+"  -t  each task's run time (uptime less its start, h:m:s), start time,\n"
+"      user and system time (ns), oldest first.\n"
+"  -a  each task's arguments and environment, read from its user stack\n"
+"      (a dump filtered with -d 31 has no user pages: it says so).\n"
 "  -y policy[,policy]  only tasks of these scheduling policies: NORMAL\n"
 "      FIFO RR BATCH IDLE DEADLINE, or their numbers.\n"
 "\n"
