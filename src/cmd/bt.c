@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "cmd/bt_overflow.h"
 #include "cmd/commands.h"
 #include "cmd/slab.h"
 #include "dump/dump.h"
@@ -706,16 +707,18 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	struct command_opts o;
 	struct kdk_error *err = NULL, *first = NULL;
 	size_t ncpu = dump_cpu_count(s->dump), cpu = 0, notes;
-	bool all = false, one = false, panic_only = false;
+	bool all = false, one = false, panic_only = false, overflow = false;
 	int c;
 
 	command_opts_init(&o, argc, argv);
 	bool hex = false;
 
-	while ((c = command_opts_next(&o, &cmd_bt_def, "afFpsxdtTlc:", &err))) {
+	while ((c = command_opts_next(&o, &cmd_bt_def, "afFpsxdtTlvc:", &err))) {
 		if (err)
 			return err;
-		if (c == 'F') {
+		if (c == 'v') {
+			overflow = true;
+		} else if (c == 'F') {
 			b.words = true;
 			b.symbolic++;
 		} else if (c == 'p') {
@@ -743,6 +746,11 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 			one = true;
 		}
 	}
+	if (overflow)
+		return o.ind < argc || all || one || panic_only || b.words ?
+		       command_usage(&cmd_bt_def, "-v checks every task: it "
+				     "takes nothing else") :
+		       bt_check_overflows(s);
 	/* No task named: the current task, once `set` chose one (until
 	 * then it is the panic task, which the panic CPU's stack shows). */
 	char context[24], *context_argv[] = { argv[0], context, NULL };
@@ -881,6 +889,8 @@ const struct command cmd_bt_def = {
 "          (name+offset), each that points into a slab object by its\n"
 "          cache: \"[kmalloc-16]\"; -FF: \"[ADDR:kmalloc-16]\".\n"
 "  -p      the task that panicked, whatever `set` chose.\n"
+"  -v      every task's stack checked for an overflow: the\n"
+"          STACK_END_MAGIC at its lowest word overwritten.\n"
 "  -l      under each frame, its source file and line, from the\n"
 "          vmlinux's DWARF (kernel frames; with --json, file and line).\n"
 "  task    a task_struct address (hex): from its CPU's registers if it\n"

@@ -1,4 +1,4 @@
-"""bt -F / -FF: the stack words of each frame by name: a kernel or module
+"""bt -F / -FF / -p / -v: the stack words of each frame by name: a kernel or module
 address as symbol+offset, a pointer into a slab object as its cache
 ("[kmalloc-16]", -FF "[ADDR:kmalloc-16]"); and bt -p.
 
@@ -79,3 +79,57 @@ def test_p_is_the_panic_task_whatever_set_chose(kdumpkit, info):
     assert r.returncode != 0 and "-p take no task" in r.stderr
     r = kdumpkit(info["path"], "--json", "-c", "bt -F")
     assert r.returncode != 0 and "-F prints text only" in r.stderr
+
+
+# bt -v: the STACK_END_MAGIC check, on the dumps as they are and on a copy
+# of a QEMU ELF dump with one task's magic overwritten.
+def elf_offset(path, paddr):
+    """The file offset of physical address paddr in an ELF64 core."""
+    import struct
+    with open(path, "rb") as f:
+        hdr = f.read(64)
+        phoff, = struct.unpack_from("<Q", hdr, 32)
+        phentsize, phnum = struct.unpack_from("<HH", hdr, 54)
+        f.seek(phoff)
+        for _ in range(phnum):
+            ph = f.read(phentsize)
+            p_type, _, off, _, pa, filesz = struct.unpack_from("<IIQQQQ", ph)
+            if p_type == 1 and pa <= paddr < pa + filesz:
+                return off + paddr - pa
+    raise AssertionError(f"{paddr:#x} is in no PT_LOAD")
+
+
+@pytest.mark.parametrize("info", **params(X86 + ARM))
+def test_v_finds_no_overflow_in_the_lab(kdumpkit, info):
+    r = kdumpkit(info["path"], "-c", "bt -v")
+    assert r.returncode == 0 and r.stdout == "No stack overflows detected\n"
+
+
+QEMU = [p for p in labruns.dumps("x86_64") if p[1]["path"].name ==
+        "vmcore.elf" and p[1]["path"].parent.name == "oops-qemu"]
+
+
+@pytest.mark.parametrize("info", **params(QEMU))
+def test_v_finds_an_overwritten_stack_end(kdumpkit, info, tmp_path):
+    import json
+    import shutil
+    ps = json.loads(kdumpkit(info["path"], "--json", "-c", "ps 1").stdout)
+    task = ps[0]["task"]
+    out = kdumpkit(info["path"], "-c", f"task_struct.stack {task}").stdout
+    base = int(re.search(r"0x[0-9a-f]+", out).group(0), 16)
+    vt = json.loads(kdumpkit(info["path"], "--json", "-c",
+                             f"vtop {base:#x}").stdout)
+    copy = tmp_path / "vmcore.elf"
+    shutil.copyfile(info["path"], copy)
+    copy.chmod(0o600)
+    with open(copy, "r+b") as f:
+        f.seek(elf_offset(copy, vt[0]["physical"]))
+        f.write((0x4141414141414141).to_bytes(8, "little"))
+    r = kdumpkit(copy, "-c", "bt -v")
+    assert r.returncode == 0, r.stderr
+    assert (f"possible stack overflow: {base:x}: 4141414141414141 != "
+            "STACK_END_MAGIC") in r.stdout
+    assert f"TASK: {int(task, 16):x}" in r.stdout
+    assert len(re.findall(r"^PID: ", r.stdout, re.M)) == 1
+    js = json.loads(kdumpkit(copy, "--json", "-c", "bt -v").stdout)
+    assert [j["pid"] for j in js] == [1]
