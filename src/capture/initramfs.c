@@ -19,6 +19,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "capture/config.h"
 #include "capture/cpio.h"
 #include "capture/hostfs.h"
@@ -26,7 +27,8 @@
 #include "subcommands.h"
 
 #define INITRAMFS_USAGE "usage: kdumpkit initramfs OUT [--config FILE] " \
-	"[--busybox FILE] [--module NAME|FILE.ko]... [--moddir DIR]\n" \
+	"[--busybox FILE] [--module NAME|FILE.ko]... [--moddir DIR] " \
+	"[--json]\n" \
 	"  a module NAME comes with what it needs, from DIR/modules.dep " \
 	"(DIR: /lib/modules/RELEASE)"
 
@@ -100,6 +102,7 @@ struct initramfs_opts {
 	const char *out, *config, *busybox, *moddir;
 	const char *modules[MAX_MODULES];
 	int n_modules;
+	bool json;
 };
 
 static bool ends_with(const char *s, const char *tail)
@@ -241,6 +244,33 @@ static struct kdk_error *config_text(const struct initramfs_opts *o,
 	return NULL;
 }
 
+/* {path, bytes, busybox, libraries: [...], modules: [...]} */
+static void print_json(const struct initramfs_opts *o, const struct libs *libs,
+		       const struct moddep_list *mods)
+{
+	struct json_writer w;
+	struct stat st;
+
+	json_init(&w, stdout, true);
+	json_begin_object(&w);
+	json_key_string(&w, "path", o->out);
+	json_key_uint(&w, "bytes", stat(o->out, &st) == 0 ?
+		      (uint64_t)st.st_size : 0);
+	json_key_string(&w, "busybox", o->busybox);
+	json_key(&w, "libraries");
+	json_begin_array(&w);
+	for (int i = 0; i < libs->n; i++)
+		json_string(&w, libs->names[i]);
+	json_end_array(&w);
+	json_key(&w, "modules");
+	json_begin_array(&w);
+	for (size_t i = 0; i < mods->n; i++)
+		json_string(&w, mods->paths[i]);
+	json_end_array(&w);
+	json_end_object(&w);
+	json_finish(&w);
+}
+
 static struct kdk_error *build(const struct initramfs_opts *o)
 {
 	static const char *const dirs[] = { "bin", "dev", "etc", "proc", "sys",
@@ -320,7 +350,9 @@ static struct kdk_error *build(const struct initramfs_opts *o)
 		return err;
 	}
 	err = cpio_finish(c);
-	if (!err)
+	if (!err && o->json)
+		print_json(o, &libs, &mods);
+	else if (!err)
 		printf("wrote %s: busybox, kdumpkit, %d libraries, %zu modules, "
 		       "/etc/kdumpkit.conf, /init\n", o->out, libs.n, mods.n);
 	moddep_list_free(&mods);
@@ -346,6 +378,8 @@ int subcmd_initramfs(int argc, char **argv)
 			o.busybox = argv[++i];
 		else if (strcmp(a, "--moddir") == 0)
 			o.moddir = argv[++i];
+		else if (strcmp(a, "--json") == 0)
+			o.json = true;
 		else if (strcmp(a, "--module") == 0 && o.n_modules < MAX_MODULES)
 			o.modules[o.n_modules++] = argv[++i];
 		else if (a[0] == '-' || o.out)

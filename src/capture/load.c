@@ -22,11 +22,12 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/json.h"
 #include "capture/hostfs.h"
 #include "subcommands.h"
 
 #define LOAD_USAGE "usage: kdumpkit load [--kernel K] [--initrd I] " \
-	"[--append ARGS] [--dry-run]\n" \
+	"[--append ARGS] [--dry-run] [--json]\n" \
 	"  K defaults to /boot/vmlinuz-RELEASE, I to " \
 	"/boot/kdumpkit-RELEASE.img ('kdumpkit initramfs' builds it)"
 
@@ -34,7 +35,7 @@
 
 struct load_opts {
 	const char *kernel, *initrd, *append;
-	bool dry_run;
+	bool dry_run, json;
 };
 
 static bool dropped(const char *tok)
@@ -144,6 +145,8 @@ static struct kdk_error *parse_args(int argc, char **argv,
 			slot = &o->append;
 		else if (strcmp(a, "--dry-run") == 0)
 			o->dry_run = true;
+		else if (strcmp(a, "--json") == 0)
+			o->json = true;
 		else
 			return kdk_error(KDK_ERR_USAGE, "load: unknown argument "
 					 "'%s'\n%s", a, LOAD_USAGE);
@@ -173,6 +176,26 @@ static struct kdk_error *check_image(int fd, const char *path)
 	(void)path;
 #endif
 	return NULL;
+}
+
+/* {kernel, kernel_bytes, initrd, initrd_bytes, cmdline, loaded,
+ * reservation_bytes (0 in a dry run)} */
+static void print_json(const struct load_opts *o, off_t ksize, off_t isize,
+		       const char *cmdline, int64_t crash_size)
+{
+	struct json_writer w;
+
+	json_init(&w, stdout, true);
+	json_begin_object(&w);
+	json_key_string(&w, "kernel", o->kernel);
+	json_key_int(&w, "kernel_bytes", ksize);
+	json_key_string(&w, "initrd", o->initrd);
+	json_key_int(&w, "initrd_bytes", isize);
+	json_key_string(&w, "cmdline", cmdline);
+	json_key_bool(&w, "loaded", !o->dry_run);
+	json_key_int(&w, "reservation_bytes", crash_size);
+	json_end_object(&w);
+	json_finish(&w);
 }
 
 static struct kdk_error *load(struct load_opts *o)
@@ -207,6 +230,10 @@ static struct kdk_error *load(struct load_opts *o)
 	err = capture_cmdline(root, o->append, cmdline, sizeof(cmdline));
 	if (err)
 		return err;
+	if (o->dry_run && o->json) {
+		print_json(o, ksize, isize, cmdline, 0);
+		return NULL;
+	}
 	if (o->dry_run) {
 		printf("kernel   %s (%lld bytes)\ninitrd   %s (%lld bytes)\n"
 		       "cmdline  %s\n", o->kernel, (long long)ksize, o->initrd,
@@ -255,6 +282,10 @@ static struct kdk_error *load(struct load_opts *o)
 		return kdk_error(KDK_ERR_OTHER, "load: kexec_file_load "
 				 "succeeded but /sys/kernel/kexec_crash_loaded "
 				 "does not say 1");
+	if (o->json) {
+		print_json(o, ksize, isize, cmdline, crash_size);
+		return NULL;
+	}
 	printf("loaded %s with %s into the %lld MiB reservation\n"
 	       "cmdline %s\n", o->kernel, o->initrd,
 	       (long long)(crash_size >> 20), cmdline);

@@ -12,6 +12,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/json.h"
 #include "base/progress.h"
 #include "capture/config.h"
 #include "capture/hostfs.h"
@@ -27,7 +29,7 @@
 #include "subcommands.h"
 
 #define SAVE_USAGE "usage: kdumpkit save [--config FILE] [--vmcore FILE] " \
-	"[--path DIR] [--quiet]\n" \
+	"[--path DIR] [--quiet] [--json]\n" \
 	"       kdumpkit save --print-config [--config FILE]"
 
 /* Below this much free space after the log, a dump is not tried. */
@@ -35,7 +37,17 @@
 
 struct save_opts {
 	const char *config, *vmcore, *path;
-	bool print_config, quiet;
+	bool print_config, quiet, json;
+};
+
+/* What save did, for --json (and the summary line). */
+struct save_result {
+	char dir[1024];
+	bool dmesg;		/* dmesg.txt written */
+	bool vmcore;		/* vmcore written whole */
+	int level;		/* its dump level; -1 none */
+	uint64_t bytes;		/* its size */
+	double seconds;
 };
 
 static struct kdk_error *parse_args(int argc, char **argv,
@@ -55,6 +67,8 @@ static struct kdk_error *parse_args(int argc, char **argv,
 			o->print_config = true;
 		else if (strcmp(a, "--quiet") == 0)
 			o->quiet = true;
+		else if (strcmp(a, "--json") == 0)
+			o->json = true;
 		else
 			return kdk_error(KDK_ERR_USAGE, "save: unknown argument "
 					 "'%s'\n%s", a, SAVE_USAGE);
@@ -209,9 +223,10 @@ static struct kdk_error *save_vmcore(const struct capture_config *c,
 }
 
 static struct kdk_error *save(const struct capture_config *c,
-			      const char *vmcore, bool quiet)
+			      const char *vmcore, bool quiet,
+			      struct save_result *res)
 {
-	char dir[1024], log[1100];
+	char *dir = res->dir, log[1100];
 	struct kdk_error *err, *dmesg_err;
 	struct stat st;
 	double t0 = progress_now();
@@ -223,7 +238,7 @@ static struct kdk_error *save(const struct capture_config *c,
 	if (mkdir(c->path, 0700) != 0 && errno != EEXIST)
 		return kdk_error_errno("save: creating %s", c->path);
 	prune(c->path, c->keep, quiet);
-	err = make_dump_dir(c->path, dir, sizeof(dir));
+	err = make_dump_dir(c->path, dir, sizeof(res->dir));
 	if (err)
 		return err;
 	snprintf(log, sizeof(log), "%s/dmesg.txt", dir);
@@ -241,6 +256,8 @@ static struct kdk_error *save(const struct capture_config *c,
 		err = save_vmcore(c, vmcore, dir, quiet, &level);
 	}
 	sync_dir(dir);
+	res->dmesg = !dmesg_err;
+	res->seconds = progress_now() - t0;
 	if (err) {
 		err = kdk_error_wrap(err, "save: %s: the kernel log is %s, "
 				     "the dump is NOT saved whole", dir,
@@ -251,6 +268,9 @@ static struct kdk_error *save(const struct capture_config *c,
 	snprintf(log, sizeof(log), "%s/vmcore", dir);
 	if (stat(log, &st) != 0)
 		st.st_size = 0;
+	res->vmcore = true;
+	res->level = level;
+	res->bytes = (uint64_t)st.st_size;
 	fprintf(stderr, "kdumpkit: save: saved %s (%.1f MiB, dump level %d)%s "
 		"in %.1f s\n", log, st.st_size / 1048576.0, level,
 		dmesg_err ? ", the kernel log NOT" : " and dmesg.txt",
@@ -258,6 +278,29 @@ static struct kdk_error *save(const struct capture_config *c,
 	if (dmesg_err)
 		return kdk_error_wrap(dmesg_err, "save: %s", dir);
 	return NULL;
+}
+
+/* {dir, dmesg, vmcore, complete, dump_level, bytes, ms, error}:
+ * paths null when the file was not written whole. */
+static void print_json(const struct save_result *r, const struct kdk_error *err)
+{
+	struct json_writer w;
+	char path[1100];
+
+	json_init(&w, stdout, true);
+	json_begin_object(&w);
+	json_key_string(&w, "dir", r->dir[0] ? r->dir : NULL);
+	snprintf(path, sizeof(path), "%s/dmesg.txt", r->dir);
+	json_key_string(&w, "dmesg", r->dmesg ? path : NULL);
+	snprintf(path, sizeof(path), "%s/vmcore", r->dir);
+	json_key_string(&w, "vmcore", r->vmcore ? path : NULL);
+	json_key_bool(&w, "complete", r->vmcore && r->dmesg && !err);
+	json_key_int(&w, "dump_level", r->level);
+	json_key_uint(&w, "bytes", r->bytes);
+	json_key_uint(&w, "ms", (uint64_t)(r->seconds * 1000));
+	json_key_string(&w, "error", err ? err->msg : NULL);
+	json_end_object(&w);
+	json_finish(&w);
 }
 
 int subcmd_save(int argc, char **argv)
@@ -289,6 +332,10 @@ int subcmd_save(int argc, char **argv)
 		capture_config_write(stdout, &c);
 		return 0;
 	}
-	err = save(&c, o.vmcore ? o.vmcore : "/proc/vmcore", o.quiet);
+	struct save_result res = { .level = -1 };
+
+	err = save(&c, o.vmcore ? o.vmcore : "/proc/vmcore", o.quiet, &res);
+	if (o.json)
+		print_json(&res, err);
 	return err ? kdk_error_report(err, stderr) : 0;
 }

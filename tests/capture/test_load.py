@@ -2,6 +2,7 @@
 lab guest (test_loop.py); here: the capture command line from a fake
 /proc/cmdline, the refusals that come before the system call, and the
 initramfs' contents, down to running the kdumpkit inside it."""
+import json
 import os
 import re
 import shutil
@@ -39,6 +40,13 @@ def test_capture_cmdline(kdumpkit, tmp_path, files):
     assert got["cmdline"] == ("BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro quiet "
                               "irqpoll nr_cpus=1 reset_devices kdumpkit.save=1 acpi=off")
     assert got["kernel"] == f"{k} ({3 * 2**20} bytes)"
+    r = load(kdumpkit, root, "--kernel", k, "--initrd", i, "--append", "acpi=off",
+             "--dry-run", "--json")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j == {"kernel": str(k), "kernel_bytes": 3 * 2**20, "initrd": str(i),
+                 "initrd_bytes": 2 * 2**20, "cmdline": got["cmdline"],
+                 "loaded": False, "reservation_bytes": 0}
 
 
 @pytest.mark.parametrize("changes,msg", [
@@ -143,12 +151,15 @@ def test_initramfs_modules_by_name_come_with_what_they_need(kdumpkit, tmp_path):
         pytest.skip("no lab kernel modules")
     img = tmp_path / "capture.img"
     r = kdumpkit("initramfs", img, "--moddir", loop.moddir(), "--module", "virtio-pci",
-                 "--module", "virtio_blk")
+                 "--module", "virtio_blk", "--json")
     assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    assert j["path"] == str(img) and j["bytes"] == img.stat().st_size
     x = tmp_path / "x"
     x.mkdir()
     subprocess.run(f"cd '{x}' && zcat '{img}' | cpio -id --quiet", shell=True, check=True)
     order = (x / "modules.load").read_text().split()
+    assert [Path(m).name for m in j["modules"]] == order
     want = [p.name for p in module_closure("x86_64", ["virtio_pci", "virtio_blk"])]
     assert sorted(order) == sorted(want)
     dep = {}

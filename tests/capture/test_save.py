@@ -108,12 +108,29 @@ def test_full_disk_falls_back_to_level_31(kdumpkit, sysrq, tmp_path, fs):
     assert "dump level 31" in r.stderr
 
 
+def test_json_says_what_is_on_disk(kdumpkit, sysrq, tmp_path):
+    elf, _ = sysrq
+    c = conf(tmp_path, path=tmp_path / "crash", dump_level=31, codec="zstd")
+    r = kdumpkit("save", "--config", c, "--vmcore", elf, "--json", "--quiet")
+    assert r.returncode == 0, r.stderr
+    j = json.loads(r.stdout)
+    d = Path(j["dir"])
+    assert d.parent == tmp_path / "crash"
+    assert j["dmesg"] == str(d / "dmesg.txt") and j["vmcore"] == str(d / "vmcore")
+    assert j["complete"] is True and j["error"] is None
+    assert j["bytes"] == (d / "vmcore").stat().st_size
+    assert j["dump_level"] == info(kdumpkit, d / "vmcore")["dump_level"] == 31
+
+
 def test_full_disk_keeps_the_log_and_says_so(kdumpkit, sysrq, tmp_path, fs):
     elf, their_log = sysrq
     mnt = fs(6)
     r = kdumpkit("save", "--config", conf(tmp_path, path=mnt, dump_level=1),
-                 "--vmcore", elf)
+                 "--vmcore", elf, "--json")
     assert r.returncode == 1
+    j = json.loads(r.stdout)
+    assert j["complete"] is False and j["vmcore"] is None
+    assert j["dmesg"].endswith("/dmesg.txt") and "No space left" in j["error"]
     assert "trying again at dump level 31" in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert re.match(r"kdumpkit: save: .*: the kernel log is saved, the dump is NOT "
