@@ -9,6 +9,7 @@
 
 #include "base/json.h"
 #include "cmd/bt_overflow.h"
+#include "cmd/bt_raw.h"
 #include "cmd/commands.h"
 #include "cmd/slab.h"
 #include "dump/dump.h"
@@ -708,15 +709,18 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	struct kdk_error *err = NULL, *first = NULL;
 	size_t ncpu = dump_cpu_count(s->dump), cpu = 0, notes;
 	bool all = false, one = false, panic_only = false, overflow = false;
+	bool raw = false;
 	int c;
 
 	command_opts_init(&o, argc, argv);
 	bool hex = false;
 
-	while ((c = command_opts_next(&o, &cmd_bt_def, "afFpsxdtTlvc:", &err))) {
+	while ((c = command_opts_next(&o, &cmd_bt_def, "afFpsxdtTlvrc:", &err))) {
 		if (err)
 			return err;
-		if (c == 'v') {
+		if (c == 'r') {
+			raw = true;
+		} else if (c == 'v') {
 			overflow = true;
 		} else if (c == 'F') {
 			b.words = true;
@@ -746,6 +750,10 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 			one = true;
 		}
 	}
+	if (raw)
+		return all || one || panic_only || overflow || b.words ?
+		       command_usage(&cmd_bt_def, "-r takes tasks only") :
+		       bt_raw_stacks(s, argc - o.ind, argv + o.ind);
 	if (overflow)
 		return o.ind < argc || all || one || panic_only || b.words ?
 		       command_usage(&cmd_bt_def, "-v checks every task: it "
@@ -889,6 +897,7 @@ const struct command cmd_bt_def = {
 "          (name+offset), each that points into a slab object by its\n"
 "          cache: \"[kmalloc-16]\"; -FF: \"[ADDR:kmalloc-16]\".\n"
 "  -p      the task that panicked, whatever `set` chose.\n"
+"  -r      the whole kernel stack, raw, as rd -s shows memory.\n"
 "  -v      every task's stack checked for an overflow: the\n"
 "          STACK_END_MAGIC at its lowest word overwritten.\n"
 "  -l      under each frame, its source file and line, from the\n"

@@ -133,3 +133,23 @@ def test_v_finds_an_overwritten_stack_end(kdumpkit, info, tmp_path):
     assert len(re.findall(r"^PID: ", r.stdout, re.M)) == 1
     js = json.loads(kdumpkit(copy, "--json", "-c", "bt -v").stdout)
     assert [j["pid"] for j in js] == [1]
+
+
+@pytest.mark.parametrize("info", **params(X86[:2]))
+def test_r_is_the_whole_stack_as_crash_dumps_it(kdumpkit_bin, info):
+    """bt -r: THREAD_SIZE of stack from its base, rd -s style; lines where
+    crash names a word by a .L label or its module pseudo-symbols are left
+    out (see above: where crash says _MODULE_INIT_START_crashme we name
+    the module's function there, crashme_init)."""
+    want = refbatch.crash_answers(DERIVED, info, ["bt -r"], "crash-r.json")
+    got, r = refbatch.ours(kdumpkit_bin, info, ["bt -r"], with_vmlinux=True)
+    assert r.stderr == ""
+    c = [ln for ln in want["bt -r"].splitlines()
+         if ln.strip() and not ln.startswith("WARNING")]
+    o = [ln for ln in got["bt -r"].splitlines() if ln.strip()]
+    assert len(c) == len(o) == 1 + 16384 // 16
+    keep = [i for i, ln in enumerate(c)
+            if " .L" not in ln and " _MODULE_" not in ln]
+    assert len(keep) > len(c) - 20
+    assert [o[i] for i in keep] == [c[i] for i in keep]
+    assert c[1].split()[1] == "0000000057ac6e9d"   # the stack end magic
