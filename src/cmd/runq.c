@@ -269,6 +269,44 @@ static struct kdk_error *resolve(struct runq_ctx *c)
 	return err;
 }
 
+/* -t: the CPU's rq->clock, then its running task's last arrival on a
+ * CPU, as wide (crash's dump_on_rq_timestamp). */
+static struct kdk_error *timestamps(struct runq_ctx *c, int cpu)
+{
+	const struct ktask *cur = ktasks_active(c->k, cpu);
+	uint64_t clock;
+	char buf[32];
+	int len;
+
+	if (!ktasks_rq_clock(c->k, cpu, &clock))
+		return kdk_error(KDK_ERR_NOT_FOUND, "CPU %d: no run queue clock",
+				 cpu);
+	if (c->s->json) {
+		json_begin_object(c->w);
+		json_key_int(c->w, "cpu", cpu);
+		json_key_uint(c->w, "clock", clock);
+		if (cur) {
+			json_key_int(c->w, "current_pid", cur->pid);
+			json_key_uint(c->w, "last_arrival", cur->last_arrival);
+		}
+		json_end_object(c->w);
+		return NULL;
+	}
+	len = snprintf(buf, sizeof(buf), c->s->radix == 16 ? "%" PRIx64 :
+		       "%" PRIu64, clock);
+	fprintf(c->s->out, "%sCPU %d: %s\n", cpu < 10 ? " " : "", cpu, buf);
+	if (!cur) {
+		fputc('\n', c->s->out);
+		return NULL;
+	}
+	fprintf(c->s->out, c->s->radix == 16 ? "%*s%0*" PRIx64 :
+		"%*s%0*" PRIu64, cpu < 10 ? 8 : cpu < 100 ? 8 : 9, "", len,
+		cur->last_arrival);
+	fprintf(c->s->out, "  PID: %-5d  TASK: %" PRIx64 "  COMMAND: \"%s\"\n",
+		cur->pid, cur->addr, cur->comm);
+	return NULL;
+}
+
 /* -c: "1", "0,2", "1-3" */
 static struct kdk_error *parse_cpus(const char *arg, int n, bool *want)
 {
@@ -302,7 +340,7 @@ static struct kdk_error *cmd_runq(struct session *s, int argc, char **argv)
 	struct json_writer w;
 	struct kdk_error *err = NULL;
 	const char *cpus = NULL;
-	bool *want;
+	bool *want, stamps = false;
 	int ch, n;
 
 	command_opts_init(&o, argc, argv);
@@ -311,6 +349,8 @@ static struct kdk_error *cmd_runq(struct session *s, int argc, char **argv)
 			return err;
 		if (ch == 'c')
 			cpus = o.arg;
+		else if (ch == 't')
+			stamps = true;
 		else
 			return kdk_error(KDK_ERR_NOT_BUILT, "runq -%c is not "
 					 "built yet; runq and runq -c CPU are",
@@ -342,6 +382,10 @@ static struct kdk_error *cmd_runq(struct session *s, int argc, char **argv)
 
 		if (!want[cpu])
 			continue;
+		if (stamps) {
+			err = timestamps(&c, cpu);
+			continue;
+		}
 		if (!ktasks_rq(c.k, cpu, &rq)) {
 			if (!s->json)
 				fprintf(s->out, "%sCPU %d [RUN QUEUE NOT FOUND]"
@@ -364,7 +408,7 @@ const struct command cmd_runq_def = {
 	.name = "runq",
 	.fn = cmd_runq,
 	.summary = "run queue",
-	.synopsis = "runq [-c cpu(s)]",
+	.synopsis = "runq [-t] [-c cpu(s)]",
 	.help =
 "Shows each CPU's run queue: the task running there, then the tasks\n"
 "waiting, real-time ones by priority (the rt_prio_array queue index),\n"
@@ -373,10 +417,13 @@ const struct command cmd_runq_def = {
 "-g. A CPU with nothing waiting says \"[no tasks queued]\".\n"
 "\n"
 "  -c cpus   these CPUs only: 1, 0,2, 0-3.\n"
+"  -t        each CPU's rq->clock, and under it the last arrival on a\n"
+"            CPU (sched_info.last_arrival) of the task running there.\n"
 "\n"
-"Not built yet: -t, -T, -m (timestamps), -g (per task group), -d.\n"
+"Not built yet: -T, -m (timestamps), -g (per task group), -d.\n"
 "With --json: [{cpu, runqueue, current_pid, rt: [{prio, pid, task,\n"
-"command}], cfs: [...]}].",
+"command}], cfs: [...]}]; with -t [{cpu, clock, current_pid,\n"
+"last_arrival}].",
 	.examples =
 "  What else wanted CPU 1 when it locked up:\n"
 "    crash> runq -c 1",

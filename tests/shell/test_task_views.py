@@ -29,7 +29,7 @@ import refbatch  # noqa: E402
 
 DERIVED = Path.home() / ".cache" / "kdumpkit" / "derived" / "task-views"
 QUERIES = ["files", "sig", "sig -g", "sig -l", "sig -s fffffffe7ffbfeff",
-           "runq", "vm"]
+           "runq", "runq -t", "vm"]
 
 
 def pick(arch, names):
@@ -59,7 +59,8 @@ def test_match_crash(kdumpkit_bin, info):
     want = refbatch.crash_answers(DERIVED, info, QUERIES, "crash.json")
     got, r = refbatch.ours(kdumpkit_bin, info, QUERIES, with_vmlinux=True)
     assert r.stderr == ""
-    for q in ("files", "sig", "sig -g", "sig -l", "sig -s fffffffe7ffbfeff"):
+    for q in ("files", "sig", "sig -g", "sig -l", "sig -s fffffffe7ffbfeff",
+              "runq -t"):
         assert lines(got[q]) == lines(want[q]), q
     ours = lines(got["runq"])
     theirs = lines(want["runq"])
