@@ -100,3 +100,18 @@ struct kdk_error *address_parse(struct session *s, const char *arg,
 	}
 	return address_parse_number(s, arg, addr);
 }
+
+bool address_in_image(struct session *s, uint64_t addr)
+{
+	const struct sym *lo, *hi;
+
+	if (!s->symbols)
+		return false;
+	lo = sym_find_name(s->symbols, "_text");
+	if (!lo)
+		lo = sym_find_name(s->symbols, "_stext");
+	hi = sym_find_name(s->symbols, "_end");
+	if (!hi)
+		hi = sym_find_name(s->symbols, "_etext");
+	return lo && hi && addr >= lo->addr && addr < hi->addr;
+}

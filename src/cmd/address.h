@@ -38,6 +38,11 @@ bool address_in_module(struct session *s, uint64_t addr,
 		       struct address_module_hit *hit,
 		       struct kdk_error **err);
 
+/* Is addr in the kernel image, _text (or _stext) up to _end (or
+ * _etext)? Past it, the symbol below an address (the last one, a per-CPU
+ * offset, an absolute value) does not hold it. */
+bool address_in_image(struct session *s, uint64_t addr);
+
 /* A count or other number: an expression, decimal unless it says 0x. */
 struct kdk_error *address_parse_number(struct session *s, const char *arg,
 				       uint64_t *value);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "cmd/address.h"
 #include "cmd/bt_overflow.h"
 #include "cmd/bt_raw.h"
 #include "cmd/commands.h"
@@ -61,12 +62,10 @@ static bool symbolize(struct bt *b, uint64_t addr, const char **name,
  * in_ksymbol_range) that can be read? */
 static bool symbol_range(struct bt *b, uint64_t v)
 {
-	const struct sym *lo = sym_find_name(b->s->symbols, "_text");
-	const struct sym *hi = sym_find_name(b->s->symbols, "_end");
 	uint8_t byte;
 	struct kdk_error *err;
 
-	if (!(lo && hi && v >= lo->addr && v < hi->addr) &&
+	if (!address_in_image(b->s, v) &&
 	    !(b->mods && kmodules_by_addr(b->mods, v, NULL)))
 		return false;
 	err = target_read_kvaddr(b->s->target, v, &byte, 1);

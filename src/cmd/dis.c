@@ -89,26 +89,14 @@ static bool function_of(struct session *s, uint64_t addr, uint64_t *start,
 	return true;
 }
 
-static bool found(struct kdk_error *err)
-{
-	kdk_error_free(err);
-	return err == NULL;
-}
-
 /* The kernel image or a module: gdb names no other address (per-CPU
  * offsets such as 0x1fb40 <__preempt_count> stay numbers). */
 static bool in_text(struct session *s, uint64_t addr)
 {
 	const struct kmodules *mods;
-	uint64_t start, end;
 	struct kdk_error *err;
 
-	if (s->symbols &&
-	    (found(sym_lookup_name(s->symbols, "_text", &start)) ||
-	     found(sym_lookup_name(s->symbols, "_stext", &start))) &&
-	    (found(sym_lookup_name(s->symbols, "_end", &end)) ||
-	     found(sym_lookup_name(s->symbols, "_etext", &end))) &&
-	    addr >= start && addr < end)
+	if (address_in_image(s, addr))
 		return true;
 	err = session_modules(s, &mods);
 	if (err) {

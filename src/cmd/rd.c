@@ -71,7 +71,7 @@ static bool succeeded(struct kdk_error *err)
 static bool symbolize(struct session *s, uint64_t v, char *buf,
 		      size_t len)
 {
-	uint64_t start, end, off, size;
+	uint64_t off, size;
 	const char *name;
 	struct address_module_hit hit;
 	struct kdk_error *err;
@@ -88,11 +88,7 @@ static bool symbolize(struct session *s, uint64_t v, char *buf,
 
 	/* Only the kernel image: per-CPU offsets and absolute symbols sit
 	 * at small numbers that plain values would hit. */
-	if (!s->symbols ||
-	    !succeeded(sym_lookup_name(s->symbols, "_text", &start)) ||
-	    !succeeded(sym_lookup_name(s->symbols, "_end", &end)))
-		return false;
-	if (v < start || v >= end)
+	if (!address_in_image(s, v))
 		return false;
 	if (!succeeded(sym_lookup_addr(s->symbols, v, &name, &off, &size)))
 		return false;

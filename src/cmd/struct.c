@@ -30,16 +30,6 @@ struct struct_args {
 	const char *count;
 };
 
-/* Is addr in the kernel image (_text.._end)? Past it, the symbol below
- * an address (the last one, or a per-cpu offset) does not hold it. */
-static bool in_image(struct session *s, uint64_t addr)
-{
-	const struct sym *lo = sym_find_name(s->symbols, "_text");
-	const struct sym *hi = sym_find_name(s->symbols, "_end");
-
-	return lo && hi && addr >= lo->addr && addr < hi->addr;
-}
-
 bool value_symbolize(void *arg, uint64_t addr, char *buf, size_t n)
 {
 	struct session *s = arg;
@@ -50,7 +40,7 @@ bool value_symbolize(void *arg, uint64_t addr, char *buf, size_t n)
 
 	if (!s->symbols)
 		return false;
-	if (!in_image(s, addr)) {
+	if (!address_in_image(s, addr)) {
 		/* crash gives gdb the modules' symbols too */
 		struct address_module_hit hit;
 
