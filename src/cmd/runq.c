@@ -307,6 +307,60 @@ static struct kdk_error *timestamps(struct runq_ctx *c, int cpu)
 	return NULL;
 }
 
+/* crash's translate_nanoseconds(): "D HH:MM:SS.mmm" */
+static int days_hms_ms(uint64_t ns, char *buf, size_t n)
+{
+	uint64_t ms = ns / 1000000;
+
+	return snprintf(buf, n, "%" PRIu64 " %02u:%02u:%02u.%03u",
+			ms / 86400000, (unsigned)(ms / 3600000 % 24),
+			(unsigned)(ms / 60000 % 60), (unsigned)(ms / 1000 % 60),
+			(unsigned)(ms % 1000));
+}
+
+/* -m: how long each CPU's running task has run, rq->clock less its last
+ * arrival (crash's dump_on_rq_milliseconds); the days column as wide as
+ * CPU 0's clock would need. */
+static struct kdk_error *running_for(struct runq_ctx *c, int cpu)
+{
+	const struct ktask *cur = ktasks_active(c->k, cpu);
+	uint64_t clock, clock0 = 0;
+	int n = ktasks_cpus(c->k);
+	int indent = n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : 4;
+	int width, days;
+	char buf[48];
+
+	if (!ktasks_rq_clock(c->k, cpu, &clock))
+		return kdk_error(KDK_ERR_NOT_FOUND, "CPU %d: no run queue clock",
+				 cpu);
+	for (int i = 0; i < n && !ktasks_rq_clock(c->k, i, &clock0); i++)
+		;
+	days_hms_ms(clock0, buf, sizeof(buf));
+	width = (int)strcspn(buf, " ");
+	indent -= cpu < 10 ? 0 : cpu < 100 ? 1 : cpu < 1000 ? 2 : 4;
+	if (!cur) {
+		fprintf(c->s->out, "%*sCPU %d: [unknown]\n", indent, "", cpu);
+		return NULL;
+	}
+	days_hms_ms(clock > cur->last_arrival ? clock - cur->last_arrival : 0,
+		    buf, sizeof(buf));
+	days = (int)strcspn(buf, " ");
+	if (c->s->json) {
+		json_begin_object(c->w);
+		json_key_int(c->w, "cpu", cpu);
+		json_key_uint(c->w, "running_ns", clock > cur->last_arrival ?
+			      clock - cur->last_arrival : 0);
+		json_key_int(c->w, "current_pid", cur->pid);
+		json_end_object(c->w);
+		return NULL;
+	}
+	fprintf(c->s->out, "%*sCPU %d: [%*s%s]  PID: %-5d  TASK: %" PRIx64
+		"  COMMAND: \"%s\"\n", indent, "", cpu,
+		width > days ? width - days : 0, "", buf, cur->pid, cur->addr,
+		cur->comm);
+	return NULL;
+}
+
 /* -c: "1", "0,2", "1-3" */
 static struct kdk_error *parse_cpus(const char *arg, int n, bool *want)
 {
@@ -340,7 +394,7 @@ static struct kdk_error *cmd_runq(struct session *s, int argc, char **argv)
 	struct json_writer w;
 	struct kdk_error *err = NULL;
 	const char *cpus = NULL;
-	bool *want, stamps = false;
+	bool *want, stamps = false, since = false;
 	int ch, n;
 
 	command_opts_init(&o, argc, argv);
@@ -351,6 +405,8 @@ static struct kdk_error *cmd_runq(struct session *s, int argc, char **argv)
 			cpus = o.arg;
 		else if (ch == 't')
 			stamps = true;
+		else if (ch == 'm')
+			since = true;
 		else
 			return kdk_error(KDK_ERR_NOT_BUILT, "runq -%c is not "
 					 "built yet; runq and runq -c CPU are",
@@ -382,8 +438,8 @@ static struct kdk_error *cmd_runq(struct session *s, int argc, char **argv)
 
 		if (!want[cpu])
 			continue;
-		if (stamps) {
-			err = timestamps(&c, cpu);
+		if (stamps || since) {
+			err = stamps ? timestamps(&c, cpu) : running_for(&c, cpu);
 			continue;
 		}
 		if (!ktasks_rq(c.k, cpu, &rq)) {
@@ -408,7 +464,7 @@ const struct command cmd_runq_def = {
 	.name = "runq",
 	.fn = cmd_runq,
 	.summary = "run queue",
-	.synopsis = "runq [-t] [-c cpu(s)]",
+	.synopsis = "runq [-t | -m] [-c cpu(s)]",
 	.help =
 "Shows each CPU's run queue: the task running there, then the tasks\n"
 "waiting, real-time ones by priority (the rt_prio_array queue index),\n"
@@ -419,11 +475,13 @@ const struct command cmd_runq_def = {
 "  -c cpus   these CPUs only: 1, 0,2, 0-3.\n"
 "  -t        each CPU's rq->clock, and under it the last arrival on a\n"
 "            CPU (sched_info.last_arrival) of the task running there.\n"
+"  -m        how long each CPU's running task has run (rq->clock less\n"
+"            its last arrival), days hh:mm:ss.ms.\n"
 "\n"
-"Not built yet: -T, -m (timestamps), -g (per task group), -d.\n"
+"Not built yet: -T, -g (per task group), -d.\n"
 "With --json: [{cpu, runqueue, current_pid, rt: [{prio, pid, task,\n"
 "command}], cfs: [...]}]; with -t [{cpu, clock, current_pid,\n"
-"last_arrival}].",
+"last_arrival}]; with -m [{cpu, running_ns, current_pid}].",
 	.examples =
 "  What else wanted CPU 1 when it locked up:\n"
 "    crash> runq -c 1",

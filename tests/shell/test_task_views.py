@@ -29,7 +29,7 @@ import refbatch  # noqa: E402
 
 DERIVED = Path.home() / ".cache" / "kdumpkit" / "derived" / "task-views"
 QUERIES = ["files", "sig", "sig -g", "sig -l", "sig -s fffffffe7ffbfeff",
-           "runq", "runq -t", "vm"]
+           "runq", "runq -t", "runq -m", "vm"]
 
 
 def pick(arch, names):
@@ -60,7 +60,7 @@ def test_match_crash(kdumpkit_bin, info):
     got, r = refbatch.ours(kdumpkit_bin, info, QUERIES, with_vmlinux=True)
     assert r.stderr == ""
     for q in ("files", "sig", "sig -g", "sig -l", "sig -s fffffffe7ffbfeff",
-              "runq -t"):
+              "runq -t", "runq -m"):
         assert lines(got[q]) == lines(want[q]), q
     ours = lines(got["runq"])
     theirs = lines(want["runq"])
