@@ -9,6 +9,7 @@
 
 #include "base/json.h"
 #include "cmd/address.h"
+#include "cmd/bt_eframe.h"
 #include "cmd/bt_overflow.h"
 #include "cmd/bt_raw.h"
 #include "cmd/commands.h"
@@ -708,16 +709,18 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 	struct kdk_error *err = NULL, *first = NULL;
 	size_t ncpu = dump_cpu_count(s->dump), cpu = 0, notes;
 	bool all = false, one = false, panic_only = false, overflow = false;
-	bool raw = false;
+	bool raw = false, eframes = false;
 	int c;
 
 	command_opts_init(&o, argc, argv);
 	bool hex = false;
 
-	while ((c = command_opts_next(&o, &cmd_bt_def, "afFpsxdtTlvrc:", &err))) {
+	while ((c = command_opts_next(&o, &cmd_bt_def, "afFpsxdtTlvrec:", &err))) {
 		if (err)
 			return err;
-		if (c == 'r') {
+		if (c == 'e') {
+			eframes = true;
+		} else if (c == 'r') {
 			raw = true;
 		} else if (c == 'v') {
 			overflow = true;
@@ -817,6 +820,13 @@ static struct kdk_error *cmd_bt(struct session *s, int argc, char **argv)
 		free(tasks);
 		return err;
 	}
+	if (eframes) {
+		err = all || one || panic_only || b.words || b.text_scan ?
+		      command_usage(&cmd_bt_def, "-e takes tasks only") :
+		      bt_eframe_search(s, b.u, symbolize_text, &b,
+				       argc - o.ind, argv + o.ind);
+		goto out;
+	}
 	if (one) {
 		struct unwind_regs regs;
 
@@ -897,6 +907,8 @@ const struct command cmd_bt_def = {
 "          cache: \"[kmalloc-16]\"; -FF: \"[ADDR:kmalloc-16]\".\n"
 "  -p      the task that panicked, whatever `set` chose.\n"
 "  -r      the whole kernel stack, raw, as rd -s shows memory.\n"
+"  -e      search the kernel stack for words that read as an exception\n"
+"          frame (pt_regs), kernel- or user-mode, as crash does (x86_64).\n"
 "  -v      every task's stack checked for an overflow: the\n"
 "          STACK_END_MAGIC at its lowest word overwritten.\n"
 "  -l      under each frame, its source file and line, from the\n"

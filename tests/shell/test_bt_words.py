@@ -153,3 +153,26 @@ def test_r_is_the_whole_stack_as_crash_dumps_it(kdumpkit_bin, info):
     assert len(keep) > len(c) - 20
     assert [o[i] for i in keep] == [c[i] for i in keep]
     assert c[1].split()[1] == "0000000057ac6e9d"   # the stack end magic
+
+
+@pytest.mark.parametrize("info", **params(X86))
+def test_e_finds_the_frames_crash_finds(kdumpkit_bin, info):
+    """bt -e: every word run that reads as a pt_regs, kernel- or
+    user-mode: on the panic tasks equal to crash 8.0.2, line for line; a
+    task that entered the kernel from user space has its user-mode frame
+    at the top of its stack."""
+    want = refbatch.crash_answers(DERIVED, info, ["bt -e"], "crash-e.json")
+    got, r = refbatch.ours(kdumpkit_bin, info, ["bt -e"], with_vmlinux=True)
+    assert r.stderr == ""
+
+    def lines(text):
+        return [ln for ln in (text or "").splitlines()
+                if ln.strip() and not ln.startswith("WARNING")]
+    assert lines(got["bt -e"]) == lines(want["bt -e"])
+    assert "EXCEPTION FRAME AT" in got["bt -e"] or "(none found)" in got["bt -e"]
+
+
+@pytest.mark.parametrize("info", **params(ARM[:1]))
+def test_e_says_it_is_x86_only(kdumpkit, info):
+    r = kdumpkit(refbatch.vmlinux(info), info["path"], "-c", "bt -e")
+    assert r.returncode != 0 and "x86_64 stacks only" in r.stderr
