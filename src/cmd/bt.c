@@ -908,7 +908,7 @@ const struct command cmd_bt_def = {
 "  -p      the task that panicked, whatever `set` chose.\n"
 "  -r      the whole kernel stack, raw, as rd -s shows memory.\n"
 "  -e      search the kernel stack for words that read as an exception\n"
-"          frame (pt_regs), kernel- or user-mode, as crash does (x86_64).\n"
+"          frame (pt_regs), kernel- or user-mode, as crash does.\n"
 "  -v      every task's stack checked for an overflow: the\n"
 "          STACK_END_MAGIC at its lowest word overwritten.\n"
 "  -l      under each frame, its source file and line, from the\n"

@@ -1,4 +1,4 @@
-/* bt -e (bt_eframe.h). */
+/* bt -e (bt_eframe.h): x86_64 and arm64. */
 #include "cmd/bt_eframe.h"
 
 #include <inttypes.h>
@@ -27,12 +27,24 @@ enum {
 #define USER_TOP 0x00007fffffffffffull
 #define KERNEL_BOTTOM 0xffff800000000000ull
 
+/* arm64: struct user_pt_regs (x0..x30, sp, pc, pstate), orig_x0, then
+ * s32 syscallno; the unwinder's register order is the same */
+enum { A_X29 = 29, A_X30 = 30, A_SP = 31, A_PC = 32, A_PSTATE = 33,
+       A_SYSCALLNO = 35, A_NREGS = 36 };
+#define PSR_MODE_MASK 0xfull
+#define PSR_MODE32 0x10ull
+#define PSR_EL0t 0x0ull
+#define A_USER_TOP 0x0000ffffffffffffull	/* 48-bit user VA (52 with LVA) */
+
 struct search {
 	struct session *s;
 	struct unwind *u;
 	unwind_symbolize_fn *sym;
 	void *sym_arg;
 	uint64_t stext, etext, sinit, einit;
+	bool arm64;
+	uint64_t pt_regs;	/* arm64: sizeof(struct pt_regs) */
+	uint64_t base, size;	/* the stack searched */
 };
 
 static bool sym_addr(struct session *s, const char *name, uint64_t *v)
@@ -81,6 +93,31 @@ static bool verify(const struct search *x, uint64_t kvaddr, const uint64_t *v)
 	return false;
 }
 
+static bool in_stack(const struct search *x, uint64_t a)
+{
+	return a >= x->base && a < x->base + x->size;
+}
+
+/* arm64 (crash's arm64_is_kernel_exception_frame): sp and x29 on this
+ * stack, a 64-bit EL1/EL2 pstate, pc and the (PAC-stripped) lr in
+ * kernel text; or the user-mode frame at the top: EL0t, user pc and sp. */
+static bool verify_arm64(const struct search *x, uint64_t kvaddr,
+			 const uint64_t *v)
+{
+	uint64_t mode = v[A_PSTATE] & PSR_MODE_MASK;
+
+	if (v[A_PSTATE] & (0xffffffff00000000ull | PSR_MODE32))
+		return false;
+	if (mode == PSR_EL0t)	/* entry from EL0 puts it at the very top */
+		return kvaddr + x->pt_regs == x->base + x->size &&
+		       v[A_PC] <= A_USER_TOP && v[A_SP] <= A_USER_TOP;
+	if (mode != 0x4 && mode != 0x5 && mode != 0x8 && mode != 0x9)
+		return false;
+	return in_stack(x, v[A_SP]) && in_stack(x, v[A_X29]) &&
+	       kernel_text(x, v[A_PC]) &&
+	       kernel_text(x, v[A_X30] | 0xffff000000000000ull);
+}
+
 static uint64_t thread_size(struct session *s)
 {
 	struct types *ts;
@@ -101,10 +138,12 @@ static struct kdk_error *one(void *arg, const struct ktask *t, bool first)
 	struct kfield f = { "struct task_struct", "stack", 0, 0 };
 	uint64_t base, size = thread_size(x->s), *words;
 	struct kdk_error *err = kfields_resolve(x->s, &f, 1);
-	size_t found = 0;
+	size_t found = 0, nregs = x->arm64 ? A_NREGS : NREGS;
 
 	if (!err)
 		err = kread_u64(x->s, t->addr + f.off, &base);
+	x->base = base;
+	x->size = size;
 	if (err)
 		return kdk_error_wrap(err, "pid %d: its stack", t->pid);
 	words = malloc(size);
@@ -118,18 +157,21 @@ static struct kdk_error *one(void *arg, const struct ktask *t, bool first)
 	}
 	fputs(first ? "\n" : "\n\n", x->s->out);
 	context_print_header(x->s, t);
-	for (uint64_t i = 0; i + NREGS <= size / 8; i++) {
+	for (uint64_t i = 0; i + nregs <= size / 8; i++) {
 		uint64_t at = base + 8 * i;
-		struct unwind_regs r = { .n = NREGS };
-		char block[2048];
+		struct unwind_regs r = { .n = nregs };
+		char block[4096];
 
-		if (!verify(x, at, words + i))
+		if (x->arm64 ? !verify_arm64(x, at, words + i) :
+			       !verify(x, at, words + i))
 			continue;
-		memcpy(r.v, words + i, PT_REGS);
+		memcpy(r.v, words + i, nregs * 8);
+		if (x->arm64)
+			r.v[A_SYSCALLNO] &= 0xffffffff;
 		unwind_format_regs(x->u, &r, x->sym, x->sym_arg, block,
 				   sizeof(block));
 		fprintf(x->s->out, "\n  %s-MODE EXCEPTION FRAME AT: %" PRIx64
-			"\n%s", words[i + CS] == USER_CS ? "USER" : "KERNEL",
+			"\n%s", unwind_regs_user(x->u, &r) ? "USER" : "KERNEL",
 			at, block);
 		found++;
 	}
@@ -143,16 +185,31 @@ struct kdk_error *bt_eframe_search(struct session *s, struct unwind *u,
 				   unwind_symbolize_fn *sym, void *sym_arg,
 				   int argc, char **argv)
 {
-	struct search x = { s, u, sym, sym_arg, 0, 0, 0, 0 };
+	struct search x = { .s = s, .u = u, .sym = sym, .sym_arg = sym_arg };
+	const char *machine = dump_facts(s->dump)->machine;
 	const struct ktasks *k;
 	const struct ktask **tasks = NULL;
 	struct json_writer w;
 	size_t n = 0;
 	struct kdk_error *err;
 
-	if (strcmp(dump_facts(s->dump)->machine, "x86_64") != 0)
+	x.arm64 = strcmp(machine, "aarch64") == 0 ||
+		  strcmp(machine, "arm64") == 0 ||
+		  strcmp(unwind_reg_name(u, 0), "x0") == 0;
+	if (!x.arm64 && strcmp(machine, "x86_64") != 0)
 		return kdk_error(KDK_ERR_NOT_BUILT, "bt -e searches x86_64 "
-				 "stacks only, for now");
+				 "and arm64 stacks only");
+	if (x.arm64) {
+		struct types *ts;
+		struct type *pt;
+
+		err = session_types(s, &ts);
+		if (!err)
+			err = types_find(ts, "struct pt_regs", &pt);
+		if (err)
+			return err;
+		x.pt_regs = type_strip(pt)->size;
+	}
 	if (s->json)
 		return kdk_error(KDK_ERR_USAGE, "bt -e prints text only: run "
 				 "it without --json");

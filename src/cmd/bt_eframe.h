@@ -1,7 +1,7 @@
 /* bt -e: exception frames found by searching a task's kernel stack for
  * words that read as a pt_regs, as crash's x86_64_eframe_search does:
  * what a corrupted or unusual stack still holds after the unwinder gives
- * up. x86_64 only. */
+ * up. x86_64 and arm64. */
 #ifndef KDK_CMD_BT_EFRAME_H
 #define KDK_CMD_BT_EFRAME_H
 
